@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest-physical memory map of an x86 vessel VM. The only place that
+ * knows where things live in the guest; everything else asks here.
+ *
+ *   0x00000000  real-mode IVT / BDA (reserved for firmware compatibility)
+ *   0x00000500  GDT used for the 64-bit / 32-bit direct boot
+ *   0x00007000  boot_params ("zero page") or PVH hvm_start_info
+ *   0x00008000  initial stack top for the boot vCPU (grows down)
+ *   0x00009000  PML4, 0x0000a000 PDPT, 0x0000b000..0x0000efff PDs: identity map of 4 GiB
+ *   0x00020000  kernel command line (LAYOUT_CMDLINE_MAX bytes)
+ *   0x0009fc00  EBDA start: e820 reserved up to 1 MiB
+ *   0x000e0000  ACPI tables (RSDP first, 16-byte aligned, in the BIOS search area)
+ *   0x00100000  kernel load address (bzImage protected-mode code / code32_start)
+ *   ...         RAM up to LAYOUT_MMIO_HOLE_START
+ *   0xc0000000  32-bit PCI / MMIO hole (ECAM, BARs, IOAPIC, LAPIC), up to 4 GiB
+ *   0x100000000 RAM above the hole, if the guest has more than 3 GiB
+ */
+#ifndef VESSEL_ARCH_X86_LAYOUT_H
+#define VESSEL_ARCH_X86_LAYOUT_H
+
+#define LAYOUT_GDT_GPA          0x500ULL
+#define LAYOUT_BOOT_INFO_GPA    0x7000ULL
+#define LAYOUT_BOOT_STACK_GPA   0x8000ULL
+#define LAYOUT_PML4_GPA         0x9000ULL
+#define LAYOUT_PDPT_GPA         0xa000ULL
+#define LAYOUT_PD_GPA           0xb000ULL   /* 4 pages, one per GiB */
+#define LAYOUT_CMDLINE_GPA      0x20000ULL
+#define LAYOUT_CMDLINE_MAX      0x10000ULL
+#define LAYOUT_PVH_MEMMAP_GPA   0x7800ULL   /* hvm_memmap_table_entry[] for PVH */
+#define LAYOUT_PVH_MODLIST_GPA  0x7c00ULL   /* hvm_modlist_entry[] for PVH */
+#define LAYOUT_EBDA_GPA         0x9fc00ULL
+#define LAYOUT_ACPI_GPA         0xe0000ULL
+#define LAYOUT_ACPI_SIZE        0x20000ULL  /* up to 1 MiB */
+#define LAYOUT_HIGH_MEM_GPA     0x100000ULL /* 1 MiB: start of "high" memory */
+#define LAYOUT_KERNEL_GPA       0x100000ULL
+
+#define LAYOUT_MMIO_HOLE_GPA    0xc0000000ULL
+#define LAYOUT_MMIO_HOLE_END    0x100000000ULL
+#define LAYOUT_IOAPIC_GPA       0xfec00000ULL
+#define LAYOUT_LAPIC_GPA        0xfee00000ULL
+#define LAYOUT_RAM_ABOVE_4G_GPA 0x100000000ULL
+
+/* Guest I/O ports of vessel's platform devices. */
+#define LAYOUT_PORT_COM1        0x3f8
+#define LAYOUT_IRQ_COM1         4
+#define LAYOUT_PORT_COM2        0x2f8
+#define LAYOUT_IRQ_COM2         3
+#define LAYOUT_PORT_I8042_DATA  0x60
+#define LAYOUT_PORT_I8042_CMD   0x64
+#define LAYOUT_PORT_CMOS        0x70        /* 0x70 index, 0x71 data */
+#define LAYOUT_IRQ_RTC          8
+/* ACPI hardware-reduced registers (FADT sleep control/status, reset). */
+#define LAYOUT_PORT_ACPI_SLEEP_CTL  0x600
+#define LAYOUT_PORT_ACPI_SLEEP_STS  0x601
+#define LAYOUT_PORT_ACPI_RESET      0x602
+#define LAYOUT_ACPI_RESET_VALUE     0x1
+#define LAYOUT_ACPI_SLP_TYP_S5      5       /* DSDT \_S5 value */
+
+#define LAYOUT_MAX_CPUS         255
+
+#endif
