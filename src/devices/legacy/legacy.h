@@ -14,13 +14,14 @@
 #include "core/power.h"
 
 /* i8042 keyboard controller: ports 0x60 (data) to 0x64 (command/status),
- * registered as one range of I8042_PORT_LEN from 0x60. Enough of the
- * controller for Linux to probe it, and command 0xfe (pulse reset line)
- * requests POWER_EVENT_RESET. */
+ * registered as one range of I8042_PORT_LEN from 0x60 (0x61 is the PIT's
+ * speaker port, handled inside KVM, so it never reaches the device). Enough of
+ * the controller for Linux to probe it (keyboard data raises kbd_irq, IRQ 1),
+ * and command 0xfe (pulse reset line) requests POWER_EVENT_RESET. */
 #define I8042_PORT_LEN 5
 struct i8042;
 __attribute__((warn_unused_result))
-struct i8042 *i8042_create(struct power_handler power);
+struct i8042 *i8042_create(struct irq_line kbd_irq, struct power_handler power);
 void i8042_destroy(struct i8042 *dev);
 extern const struct bus_dev_ops i8042_ops;
 

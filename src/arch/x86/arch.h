@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The x86 hooks the arch-neutral VM code calls: VM-wide setup (irqchip, PIT,
+ * RAM layout, ACPI tables, platform devices) and per-vCPU setup (CPUID, MSRs,
+ * LAPIC, boot registers).
+ */
+#ifndef VESSEL_ARCH_X86_ARCH_H
+#define VESSEL_ARCH_X86_ARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+struct kvm_cpuid2;
+
+enum cpu_model {
+	CPU_MODEL_HOST,     /* everything KVM supports */
+	CPU_MODEL_PVM_SAFE, /* hides instructions kvm_pvm's CPL0 emulator cannot run */
+};
+
+struct arch_vm {
+	struct kvm_cpuid2 *cpuid;   /* the supported CPUID, filtered by the CPU model */
+	uint64_t rsdp_gpa;
+};
+
+/* The guest-physical regions RAM of mem_size occupies (below and above the MMIO hole). */
+struct arch_ram_region {
+	uint64_t gpa;
+	uint64_t size;
+};
+int arch_ram_layout(uint64_t mem_size, struct arch_ram_region *regions, int max);
+
+/* After the VM fd and RAM exist: irqchip, PIT, TSS, CPUID, ACPI tables. */
+__attribute__((warn_unused_result))
+int arch_vm_init(struct vm *vm, char *err, size_t errlen);
+
+/* Creates and registers the platform devices (serial, i8042, CMOS, ACPI PM). */
+__attribute__((warn_unused_result))
+int arch_platform_create(struct vm *vm, char *err, size_t errlen);
+void arch_platform_destroy(struct vm *vm);
+
+/* Per vCPU: CPUID, MSRs, LAPIC; for the boot vCPU also the entry registers. */
+__attribute__((warn_unused_result))
+int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu, char *err, size_t errlen);
+
+/* Writes "rip=0x... insn=xx xx ..." about a vCPU for error reports. */
+void arch_vcpu_describe(struct vcpu *vcpu, char *buf, size_t len);
+
+void arch_vm_destroy(struct vm *vm);
+
+#endif

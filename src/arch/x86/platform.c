@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* The x86 platform devices, created and wired to the buses in one place, in order. */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+
+#include "arch/x86/arch.h"
+#include "arch/x86/layout.h"
+#include "core/console.h"
+#include "core/log.h"
+#include "core/vm.h"
+#include "devices/legacy/legacy.h"
+#include "devices/legacy/serial.h"
+
+static void platform_irq_set(void *ctx, uint32_t gsi, int level)
+{
+	struct vm *vm = ctx;
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	if (ioctl(vm->fd, KVM_IRQ_LINE, &irq))
+		log_guest("KVM_IRQ_LINE %u: failed", gsi);
+}
+
+static void platform_power_request(void *ctx, enum power_event event)
+{
+	struct vm *vm = ctx;
+
+	vm_request_stop(vm, event == POWER_EVENT_OFF ? VM_EXIT_POWEROFF : VM_EXIT_RESET);
+}
+
+static struct irq_line platform_irq(struct vm *vm, uint32_t gsi)
+{
+	return (struct irq_line){ .set = platform_irq_set, .ctx = vm, .gsi = gsi };
+}
+
+static void platform_serial_discard(void *ctx, const uint8_t *buf, size_t len)
+{
+}
+
+int arch_platform_create(struct vm *vm, char *err, size_t errlen)
+{
+	struct power_handler power = { .request = platform_power_request, .ctx = vm };
+	uint64_t below_4g = vm->cfg.mem_size < LAYOUT_MMIO_HOLE_GPA ? vm->cfg.mem_size : LAYOUT_MMIO_HOLE_GPA;
+	const char *what;
+	int ret = -ENOMEM;
+
+	what = "serial";
+	if (vm->console)
+		vm->com1 = serial_create(platform_irq(vm, LAYOUT_IRQ_COM1), console_write_output, vm->console);
+	else
+		vm->com1 = serial_create(platform_irq(vm, LAYOUT_IRQ_COM1), platform_serial_discard, NULL);
+	if (!vm->com1)
+		goto out_err;
+	ret = bus_register(&vm->pio, LAYOUT_PORT_COM1, SERIAL_PORT_LEN, &serial_ops, vm->com1);
+	if (ret)
+		goto out_err;
+
+	what = "i8042";
+	ret = -ENOMEM;
+	vm->i8042 = i8042_create(platform_irq(vm, 1), power);
+	if (!vm->i8042)
+		goto out_err;
+	ret = bus_register(&vm->pio, LAYOUT_PORT_I8042_DATA, I8042_PORT_LEN, &i8042_ops, vm->i8042);
+	if (ret)
+		goto out_err;
+
+	what = "CMOS";
+	ret = -ENOMEM;
+	vm->cmos = cmos_create(platform_irq(vm, LAYOUT_IRQ_RTC), below_4g, vm->cfg.mem_size - below_4g);
+	if (!vm->cmos)
+		goto out_err;
+	ret = bus_register(&vm->pio, LAYOUT_PORT_CMOS, CMOS_PORT_LEN, &cmos_ops, vm->cmos);
+	if (ret)
+		goto out_err;
+
+	what = "ACPI PM";
+	ret = -ENOMEM;
+	vm->acpi_pm = acpi_pm_create(power);
+	if (!vm->acpi_pm)
+		goto out_err;
+	ret = bus_register(&vm->pio, LAYOUT_PORT_ACPI_SLEEP_CTL, ACPI_PM_PORT_LEN, &acpi_pm_ops, vm->acpi_pm);
+	if (ret)
+		goto out_err;
+	return 0;
+
+out_err:
+	snprintf(err, errlen, "%s: cannot create the device", what);
+	return ret;
+}
+
+void arch_platform_destroy(struct vm *vm)
+{
+	if (vm->acpi_pm)
+		acpi_pm_destroy(vm->acpi_pm);
+	if (vm->cmos)
+		cmos_destroy(vm->cmos);
+	if (vm->i8042)
+		i8042_destroy(vm->i8042);
+	if (vm->com1)
+		serial_destroy(vm->com1);
+	vm->acpi_pm = NULL;
+	vm->cmos = NULL;
+	vm->i8042 = NULL;
+	vm->com1 = NULL;
+}

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+#include "core/vm.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/console.h"
+#include "core/event_loop.h"
+#include "core/log.h"
+#include "core/vcpu.h"
+#include "devices/legacy/serial.h"
+
+#define VM_MAX_RAM_REGIONS 4
+#define CONSOLE_RETRY_MS 5
+
+static int vm_map_ram(struct vm *vm, char *err, size_t errlen)
+{
+	struct arch_ram_region regions[VM_MAX_RAM_REGIONS];
+	uint64_t offset = 0;
+	int n, ret;
+
+	n = arch_ram_layout(vm->cfg.mem_size, regions, VM_MAX_RAM_REGIONS);
+	if (n < 0) {
+		snprintf(err, errlen, "memory: cannot lay out %llu bytes of guest RAM",
+			 (unsigned long long)vm->cfg.mem_size);
+		return n;
+	}
+	/* MAP_NORESERVE: guest RAM is touched lazily, as the guest uses it. */
+	vm->ram = mmap(NULL, vm->cfg.mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		ret = -errno;
+		vm->ram = NULL;
+		snprintf(err, errlen, "memory: cannot map %llu MiB of guest RAM: %s",
+			 (unsigned long long)(vm->cfg.mem_size >> 20), strerror(errno));
+		return ret;
+	}
+	vm->ram_map_size = vm->cfg.mem_size;
+	for (int i = 0; i < n; i++) {
+		struct kvm_userspace_memory_region region = {
+			.slot = i,
+			.guest_phys_addr = regions[i].gpa,
+			.memory_size = regions[i].size,
+			.userspace_addr = (uint64_t)(uintptr_t)vm->ram + offset,
+		};
+
+		ret = guest_mem_add(&vm->mem, regions[i].gpa, regions[i].size,
+				    (uint8_t *)vm->ram + offset);
+		if (ret) {
+			snprintf(err, errlen, "memory: bad RAM layout");
+			return ret;
+		}
+		if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region)) {
+			ret = -errno;
+			snprintf(err, errlen, "memory: KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+			return ret;
+		}
+		offset += regions[i].size;
+	}
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct boot_config boot_cfg;
+	int ret;
+
+	*vm = (struct vm){ .cfg = *cfg, .fd = -1, .stop_fd = -1, .console = cfg->console };
+	ret = kvm_open(&vm->kvm, err, errlen);
+	if (ret)
+		return ret;
+	if (cfg->nr_cpus > (uint32_t)vm->kvm.max_vcpus) {
+		snprintf(err, errlen, "cpus: %u is more than this host's KVM allows (%d)",
+			 cfg->nr_cpus, vm->kvm.max_vcpus);
+		ret = -EINVAL;
+		goto out_destroy;
+	}
+	vm->fd = ioctl(vm->kvm.fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		goto out_destroy;
+	}
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto out_destroy;
+	}
+	ret = vm_map_ram(vm, err, errlen);
+	if (ret)
+		goto out_destroy;
+	ret = arch_vm_init(vm, err, errlen);
+	if (ret)
+		goto out_destroy;
+	ret = arch_platform_create(vm, err, errlen);
+	if (ret)
+		goto out_destroy;
+
+	boot_cfg = (struct boot_config){
+		.kernel_path = cfg->kernel_path,
+		.initrd_path = cfg->initrd_path,
+		.cmdline = cfg->cmdline,
+		.rsdp_gpa = vm->arch.rsdp_gpa,
+	};
+	ret = boot_load(&vm->mem, &boot_cfg, &vm->boot, err, errlen);
+	if (ret)
+		goto out_destroy;
+
+	vm->vcpus = calloc(cfg->nr_cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out_destroy;
+	}
+	for (uint32_t i = 0; i < cfg->nr_cpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (uint32_t i = 0; i < cfg->nr_cpus; i++) {
+		ret = vcpu_create(vm, &vm->vcpus[i], i, err, errlen);
+		if (ret)
+			goto out_destroy;
+		ret = arch_vcpu_init(vm, &vm->vcpus[i], err, errlen);
+		if (ret)
+			goto out_destroy;
+	}
+	return 0;
+
+out_destroy:
+	vm_destroy(vm);
+	return ret;
+}
+
+void vm_request_stop(struct vm *vm, enum vm_exit_reason reason)
+{
+	int expected = VM_EXIT_NONE;
+	uint64_t one = 1;
+
+	atomic_compare_exchange_strong(&vm->exit_reason, &expected, (int)reason);
+	if (write(vm->stop_fd, &one, sizeof(one)) < 0) {
+		/* The counter is already non-zero: the loop is being woken anyway. */
+	}
+}
+
+static void vm_handle_stop(void *ctx, uint32_t events)
+{
+	struct event_loop *loop = ctx;
+
+	event_loop_stop(loop);
+}
+
+static void vm_console_quit(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	vm_request_stop(vm, VM_EXIT_USER);
+}
+
+static size_t vm_console_to_serial(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct vm *vm = ctx;
+
+	return serial_receive(vm->com1, buf, len);
+}
+
+struct vm_console_pump {
+	struct vm *vm;
+	struct event_loop *loop;
+	bool watching;
+};
+
+static void vm_console_on_input(void *ctx, uint32_t events);
+
+/* Watch stdin only while there is room to hold what it brings. */
+static void vm_console_update(struct vm_console_pump *pump)
+{
+	struct console *con = pump->vm->console;
+	bool want = con->in_open && con->pending_len < CONSOLE_PENDING_MAX;
+
+	if (want != pump->watching) {
+		if (want)
+			pump->watching = !event_loop_add(pump->loop, con->in_fd, EPOLLIN,
+							  vm_console_on_input, pump);
+		else {
+			event_loop_del(pump->loop, con->in_fd);
+			pump->watching = false;
+		}
+	}
+	pump->loop->idle_ms = con->pending_len ? CONSOLE_RETRY_MS : -1;
+}
+
+static void vm_console_idle(void *ctx)
+{
+	struct vm_console_pump *pump = ctx;
+
+	console_flush_pending(pump->vm->console);
+	vm_console_update(pump);
+}
+
+static void vm_console_on_input(void *ctx, uint32_t events)
+{
+	struct vm_console_pump *pump = ctx;
+
+	console_handle_input(pump->vm->console, events);
+	vm_console_update(pump);
+}
+
+enum vm_exit_reason vm_run(struct vm *vm)
+{
+	struct event_loop loop;
+	struct vm_console_pump pump = { .vm = vm, .loop = &loop };
+	int ret;
+
+	ret = event_loop_init(&loop);
+	if (ret) {
+		log_error("event loop: %s", strerror(-ret));
+		return VM_EXIT_VMM_ERROR;
+	}
+	ret = event_loop_add(&loop, vm->stop_fd, EPOLLIN, vm_handle_stop, &loop);
+	if (ret) {
+		log_error("event loop: %s", strerror(-ret));
+		vm_request_stop(vm, VM_EXIT_VMM_ERROR);
+		goto out_loop;
+	}
+	if (vm->console) {
+		vm->console->input = vm_console_to_serial;
+		vm->console->input_ctx = vm;
+		vm->console->quit = vm_console_quit;
+		vm->console->quit_ctx = vm;
+		loop.idle_fn = vm_console_idle;
+		loop.idle_ctx = &pump;
+		vm_console_update(&pump);
+		if (vm->console->in_open && !pump.watching)
+			log_debug("console input is not pollable (a regular file?); ignoring it");
+	}
+
+	for (uint32_t i = 0; i < vm->cfg.nr_cpus; i++) {
+		ret = vcpu_start(&vm->vcpus[i]);
+		if (ret) {
+			log_error("vCPU %u: cannot start its thread: %s", i, strerror(-ret));
+			vm_request_stop(vm, VM_EXIT_VMM_ERROR);
+			break;
+		}
+	}
+
+	ret = event_loop_run(&loop);
+	if (ret) {
+		log_error("event loop: %s", strerror(-ret));
+		vm_request_stop(vm, VM_EXIT_VMM_ERROR);
+	}
+	for (uint32_t i = 0; i < vm->cfg.nr_cpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (uint32_t i = 0; i < vm->cfg.nr_cpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+out_loop:
+	event_loop_destroy(&loop);
+	return (enum vm_exit_reason)atomic_load(&vm->exit_reason);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->vcpus) {
+		for (uint32_t i = 0; i < vm->cfg.nr_cpus; i++)
+			vcpu_destroy(&vm->vcpus[i]);
+		free(vm->vcpus);
+		vm->vcpus = NULL;
+	}
+	arch_platform_destroy(vm);
+	arch_vm_destroy(vm);
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_map_size);
+	vm->ram = NULL;
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	vm->stop_fd = -1;
+	if (vm->fd >= 0)
+		close(vm->fd);
+	vm->fd = -1;
+	kvm_close(&vm->kvm);
+}

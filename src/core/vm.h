@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A virtual machine: KVM VM fd, guest RAM, the PIO and MMIO buses with their
+ * devices, and one thread per vCPU. vm_create() builds it from a config,
+ * vm_run() starts the vCPUs and serves the console until the guest powers off,
+ * resets, faults, or the user ends it; vm_destroy() releases everything.
+ */
+#ifndef VESSEL_CORE_VM_H
+#define VESSEL_CORE_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/x86/arch.h"
+#include "boot/boot.h"
+#include "core/bus.h"
+#include "core/guest_mem.h"
+#include "core/kvm.h"
+
+/* Why a VM stopped. Each maps to one documented exit status (see main.c). */
+enum vm_exit_reason {
+	VM_EXIT_NONE = 0,
+	VM_EXIT_POWEROFF,       /* the guest powered off (ACPI S5) */
+	VM_EXIT_RESET,          /* the guest asked for a reset */
+	VM_EXIT_TRIPLE_FAULT,   /* the guest triple-faulted (KVM_EXIT_SHUTDOWN) */
+	VM_EXIT_KVM_ERROR,      /* KVM internal or emulation error */
+	VM_EXIT_USER,           /* Ctrl-A x on the console */
+	VM_EXIT_SIGNAL,         /* SIGINT / SIGTERM / SIGHUP */
+	VM_EXIT_VMM_ERROR,      /* vessel itself failed while running */
+};
+
+struct vm_config {
+	uint32_t nr_cpus;
+	uint64_t mem_size;
+	const char *kernel_path;
+	const char *initrd_path;
+	const char *cmdline;
+	enum cpu_model cpu_model;
+	struct console *console;    /* the terminal console, or NULL for none */
+};
+
+struct vcpu;
+struct serial;
+struct i8042;
+struct cmos;
+struct acpi_pm;
+struct console;
+
+struct vm {
+	struct vm_config cfg;
+	struct kvm kvm;
+	int fd;
+
+	struct guest_mem mem;
+	void *ram;                  /* one mapping backing all guest RAM regions */
+	uint64_t ram_map_size;
+
+	struct bus pio;
+	struct bus mmio;
+
+	struct arch_vm arch;
+	struct boot_entry boot;
+
+	/* Platform devices, created in one place (arch platform code). */
+	struct serial *com1;
+	struct i8042 *i8042;
+	struct cmos *cmos;
+	struct acpi_pm *acpi_pm;
+
+	struct vcpu *vcpus;
+
+	struct console *console;
+
+	atomic_int exit_reason;     /* enum vm_exit_reason; first one wins */
+	int exit_signal;            /* for VM_EXIT_SIGNAL */
+	int stop_fd;                /* eventfd: wakes the event loop to stop */
+};
+
+/* Builds the VM; -errno with a one-line reason in err. */
+__attribute__((warn_unused_result))
+int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen);
+
+/* Runs until the VM stops; returns why. */
+enum vm_exit_reason vm_run(struct vm *vm);
+
+/* Asks the VM to stop (any thread, async-signal-safe). The first reason wins. */
+void vm_request_stop(struct vm *vm, enum vm_exit_reason reason);
+
+void vm_destroy(struct vm *vm);
+
+#endif
