@@ -17,7 +17,9 @@
 
 struct serial;
 
-/* Called with bytes the guest transmitted (from a vCPU thread). */
+/* Called with bytes the guest transmitted (from a vCPU thread), with the
+ * device lock held so output keeps the guest's order: it must not call back
+ * into the device. */
 typedef void (*serial_out_fn)(void *ctx, const uint8_t *buf, size_t len);
 
 __attribute__((warn_unused_result))
