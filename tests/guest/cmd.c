@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+/* Command table, the run= list and the interactive shell. */
+#include "acpi.h"
+#include "bootinfo.h"
+#include "cmd.h"
+#include "con.h"
+#include "lib.h"
+
+#define CMD_LINE_MAX	256
+
+struct cmd {
+	const char *name;
+	int (*fn)(const char *arg);
+	const char *help;
+};
+
+static const struct cmd cmd_table[] = {
+	{ "info", cmd_info, "boot, e820, ACPI and CPU facts" },
+	{ "smp", cmd_smp, "start all APs, run a user-mode job on each" },
+	{ "memtest", cmd_memtest, "memtest[:size] write/verify a word per page" },
+	{ "echo", cmd_echo, "read a line, print echo=<line>" },
+	{ "poweroff", cmd_poweroff, "ACPI S5" },
+	{ "reset", cmd_reset, "FADT reset register or i8042" },
+	{ "triplefault", cmd_triplefault, "shut the CPU down" },
+	{ "help", cmd_help, "this list" },
+};
+
+int cmd_info(const char *arg)
+{
+	uint32_t i;
+
+	con_printf("cmdline=%s\n", bootinfo.cmdline);
+	for (i = 0; i < bootinfo.e820_count; i++) {
+		const struct e820_entry *e = &bootinfo.e820[i];
+
+		con_printf("e820.%u=0x%lx-0x%lx %u\n", i, e->addr,
+			   e->addr + e->size - 1, e->type);
+	}
+	con_printf("mem.total=%lu\n", bootinfo.ram_total);
+	con_printf("acpi.rsdp=0x%lx\n", acpi.rsdp_gpa);
+	con_printf("acpi.oem=%s\n", acpi.oem);
+	con_write("acpi.tables=", 12);
+	for (i = 0; i < acpi.table_count; i++)
+		con_printf(i ? " %s" : "%s", acpi.tables[i]);
+	con_write("\n", 1);
+	con_printf("acpi.checksums=%s\n", acpi.checksums_ok ? "ok" : "bad");
+	con_printf("acpi.hw_reduced=%u\n", acpi.hw_reduced ? 1 : 0);
+	con_printf("cpus=%u\n", acpi.cpu_count);
+	con_printf("ioapic=0x%lx\n", acpi.ioapic_gpa);
+	con_printf("boot.entry=%u\n", bootinfo.entry);
+	return 0;
+}
+
+int cmd_echo(const char *arg)
+{
+	char line[CMD_LINE_MAX];
+
+	con_readline(line, sizeof(line));
+	con_printf("echo=%s\n", line);
+	return 0;
+}
+
+int cmd_help(const char *arg)
+{
+	uint32_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cmd_table); i++)
+		con_printf("help.%s=%s\n", cmd_table[i].name, cmd_table[i].help);
+	return 0;
+}
+
+/* One "name[:arg]" of at most len bytes. */
+static void cmd_run_one(const char *s, size_t len)
+{
+	char name[CMD_LINE_MAX];
+	const char *arg = "";
+	uint32_t i;
+	size_t j;
+
+	while (len && *s == ' ') {
+		s++;
+		len--;
+	}
+	while (len && s[len - 1] == ' ')
+		len--;
+	if (!len)
+		return;
+	if (len >= sizeof(name))
+		len = sizeof(name) - 1;
+	memcpy(name, s, len);
+	name[len] = '\0';
+	for (j = 0; j < len; j++) {
+		if (name[j] == ':') {
+			name[j] = '\0';
+			arg = &name[j + 1];
+			break;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(cmd_table); i++) {
+		if (!strcmp(name, cmd_table[i].name)) {
+			cmd_table[i].fn(arg);
+			return;
+		}
+	}
+	con_printf("error=unknown command %s\n", name);
+}
+
+void cmd_run_list(const char *list)
+{
+	const char *start = list, *p;
+
+	for (p = list;; p++) {
+		if (*p == ',' || *p == '\0') {
+			cmd_run_one(start, p - start);
+			if (!*p)
+				break;
+			start = p + 1;
+		}
+	}
+}
+
+void cmd_shell(void)
+{
+	char line[CMD_LINE_MAX];
+
+	for (;;) {
+		con_write("guest> ", 7);
+		con_readline(line, sizeof(line));
+		cmd_run_list(line);
+	}
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Freestanding string/memory helpers and formatting. */
+#ifndef VESSEL_GUEST_LIB_H
+#define VESSEL_GUEST_LIB_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+
+/* %s %c %d %u %x with optional l/ll (all 64-bit), and %p. Always terminates. */
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Parse "123", "0x1f", with optional K/M/G suffix. Returns 0 or -1. */
+int parse_size(const char *s, uint64_t *out);
+
+#endif
