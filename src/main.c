@@ -53,8 +53,9 @@ static const char usage_text[] =
 "  -c, --cpus N            number of vCPUs (default 1)\n"
 "  -m, --memory SIZE       guest RAM, e.g. 512M, 4G; a bare number is MiB (default 256M)\n"
 "      --on-reboot ACTION  what a guest reset does: restart (default) or exit\n"
-"      --cpu-model MODEL   host (default) or pvm-safe (hides instructions kvm_pvm's\n"
-"                          emulator cannot run)\n"
+"      --cpu-model MODEL   auto (default: pvm-safe on a kvm_pvm host, else host),\n"
+"                          host (all KVM supports) or pvm-safe (hides instructions\n"
+"                          that kvm_pvm's emulator of guest kernel mode cannot run)\n"
 "  -v, --verbose           more messages on stderr (repeat for debug)\n"
 "  -h, --help              this help\n"
 "\n"
@@ -229,7 +230,7 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'M':
 			if (cpuid_parse_model(optarg, &cfg.cpu_model))
-				usage_error("--cpu-model '%s': expected 'host' or 'pvm-safe'", optarg);
+				usage_error("--cpu-model '%s': expected 'auto', 'host' or 'pvm-safe'", optarg);
 			break;
 		case 'v': level = level == LOG_WARN ? LOG_INFO : LOG_DEBUG; break;
 		case 'h': fputs(usage_text, stdout); return 0;
@@ -242,7 +243,7 @@ static int cmd_run(int argc, char **argv)
 	log_set_level(level);
 
 	if (!cfg.kernel_path) {
-		ret = default_guest_find(&guest, err, sizeof(err));
+		ret = default_guest_find(&guest, !kvm_host_is_pvm(), err, sizeof(err));
 		if (ret)
 			fatal("%s", err);
 		cfg.kernel_path = guest.kernel;
@@ -266,8 +267,9 @@ static int cmd_run(int argc, char **argv)
 	if (ret)
 		fatal("%s", err);
 	if (vm.kvm.is_pvm)
-		fprintf(stderr, "vessel: note: /dev/kvm is kvm_pvm: guest kernel code runs emulated (slowly); "
-			"if the guest hits an emulation failure, try --cpu-model pvm-safe\n");
+		fprintf(stderr, "vessel: note: /dev/kvm is kvm_pvm: guest kernel mode runs emulated, slowly "
+			"(CPU model: %s)\n", vm.cfg.cpu_model == CPU_MODEL_PVM_SAFE ?
+			"pvm-safe, hiding instructions its emulator cannot run" : "host");
 
 	signal_vm = &vm;
 	sigemptyset(&sa.sa_mask);

@@ -35,33 +35,51 @@ static int default_guest_test_guest(struct default_guest *guest)
 	return file_exists(guest->kernel) ? 0 : -ENOENT;
 }
 
-/* The Debian guest that tests/linux/fetch.sh caches. */
+/* Copies the value of "key=value" into out if line starts with key=. */
+static bool default_guest_value(const char *line, const char *key, char *out, size_t len)
+{
+	size_t klen = strlen(key);
+
+	if (strncmp(line, key, klen) || line[klen] != '=')
+		return false;
+	snprintf(out, len, "%s", line + klen + 1);
+	out[strcspn(out, "\n")] = '\0';
+	return true;
+}
+
+/* The Debian guest that tests/linux/fetch.sh caches; it lists it in linux/paths. */
 static int default_guest_linux(struct default_guest *guest)
 {
 	const char *cache = getenv("VESSEL_CACHE");
 	const char *home = getenv("HOME");
-	char dir[PATH_MAX - 16];
+	char paths[PATH_MAX], line[PATH_MAX + 16];
+	FILE *f;
 
 	if (cache && *cache)
-		snprintf(dir, sizeof(dir), "%s/linux", cache);
+		snprintf(paths, sizeof(paths), "%s/linux/paths", cache);
 	else if (home && *home)
-		snprintf(dir, sizeof(dir), "%s/.cache/vessel/linux", home);
+		snprintf(paths, sizeof(paths), "%s/.cache/vessel/linux/paths", home);
 	else
 		return -ENOENT;
-	snprintf(guest->kernel, sizeof(guest->kernel), "%s/vmlinuz", dir);
-	snprintf(guest->initrd_buf, sizeof(guest->initrd_buf), "%s/initrd.img", dir);
+	f = fopen(paths, "r");
+	if (!f)
+		return -ENOENT;
+	guest->kernel[0] = guest->initrd_buf[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (!default_guest_value(line, "kernel", guest->kernel, sizeof(guest->kernel)))
+			default_guest_value(line, "initrd", guest->initrd_buf, sizeof(guest->initrd_buf));
+	}
+	fclose(f);
 	if (!file_exists(guest->kernel) || !file_exists(guest->initrd_buf))
 		return -ENOENT;
 	guest->initrd = guest->initrd_buf;
 	return 0;
 }
 
-int default_guest_find(struct default_guest *guest, char *err, size_t errlen)
+int default_guest_find(struct default_guest *guest, bool native_kernels, char *err, size_t errlen)
 {
-	bool pvm = access("/sys/module/kvm_pvm", F_OK) == 0;
-
 	*guest = (struct default_guest){ 0 };
-	if (!pvm && default_guest_linux(guest) == 0) {
+	if (native_kernels && default_guest_linux(guest) == 0) {
 		guest->cmdline = LINUX_GUEST_CMDLINE;
 		guest->description = "Debian Linux (cached by tests/linux/fetch.sh)";
 		return 0;
@@ -69,7 +87,7 @@ int default_guest_find(struct default_guest *guest, char *err, size_t errlen)
 	guest->initrd = NULL;
 	if (default_guest_test_guest(guest) == 0) {
 		guest->cmdline = TEST_GUEST_CMDLINE;
-		guest->description = pvm ?
+		guest->description = !native_kernels ?
 			"the vessel test guest (this host's kvm_pvm emulates guest kernels: Linux would be slow)" :
 			"the vessel test guest (run tests/linux/fetch.sh for a Debian Linux guest)";
 		return 0;

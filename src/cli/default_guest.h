@@ -8,6 +8,7 @@
 #define VESSEL_CLI_DEFAULT_GUEST_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct default_guest {
@@ -18,7 +19,11 @@ struct default_guest {
 	const char *description;
 };
 
-/* 0, or -ENOENT with the reason (and how to fix it) in err. */
-int default_guest_find(struct default_guest *guest, char *err, size_t errlen);
+/*
+ * Picks the default guest; native_kernels says whether guest kernels run
+ * natively (false on a kvm_pvm host). 0, or -ENOENT with the reason (and how
+ * to fix it) in err.
+ */
+int default_guest_find(struct default_guest *guest, bool native_kernels, char *err, size_t errlen);
 
 #endif

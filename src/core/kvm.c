@@ -11,6 +11,11 @@
 
 #define KVM_DEV "/dev/kvm"
 
+bool kvm_host_is_pvm(void)
+{
+	return access("/sys/module/kvm_pvm", F_OK) == 0;
+}
+
 int kvm_check_cap(int fd, long cap)
 {
 	int ret = ioctl(fd, KVM_CHECK_EXTENSION, cap);
@@ -69,7 +74,7 @@ int kvm_open(struct kvm *kvm, char *err, size_t errlen)
 		kvm->max_vcpus = kvm_check_cap(kvm->fd, KVM_CAP_NR_VCPUS);
 	if (kvm->max_vcpus <= 0)
 		kvm->max_vcpus = 4;
-	kvm->is_pvm = access("/sys/module/kvm_pvm", F_OK) == 0;
+	kvm->is_pvm = kvm_host_is_pvm();
 	return 0;
 
 out_close:

@@ -18,6 +18,9 @@ __attribute__((warn_unused_result))
 int kvm_open(struct kvm *kvm, char *err, size_t errlen);
 void kvm_close(struct kvm *kvm);
 
+/* True if /dev/kvm is kvm_pvm, whose guest kernel mode is emulated in software. */
+bool kvm_host_is_pvm(void);
+
 /* KVM_CHECK_EXTENSION on fd (the system or a VM fd); 0 if unsupported. */
 int kvm_check_cap(int fd, long cap);
 

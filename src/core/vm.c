@@ -44,6 +44,13 @@ static int vm_map_ram(struct vm *vm, char *err, size_t errlen)
 		return ret;
 	}
 	vm->ram_map_size = vm->cfg.mem_size;
+	/*
+	 * Transparent huge pages, as QEMU does for guest RAM: 512 times fewer
+	 * host faults when the guest first touches its memory, and fewer TLB
+	 * misses after. Advisory: where THP is off this changes nothing.
+	 */
+	if (madvise(vm->ram, vm->ram_map_size, MADV_HUGEPAGE))
+		log_debug("madvise(MADV_HUGEPAGE): %s", strerror(errno));
 	for (int i = 0; i < n; i++) {
 		struct kvm_userspace_memory_region region = {
 			.slot = i,
@@ -83,6 +90,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 		ret = -EINVAL;
 		goto out_destroy;
 	}
+	if (vm->cfg.cpu_model == CPU_MODEL_AUTO)
+		vm->cfg.cpu_model = vm->kvm.is_pvm ? CPU_MODEL_PVM_SAFE : CPU_MODEL_HOST;
 	vm->fd = ioctl(vm->kvm.fd, KVM_CREATE_VM, 0);
 	if (vm->fd < 0) {
 		ret = -errno;

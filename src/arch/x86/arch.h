@@ -15,6 +15,7 @@ struct vcpu;
 struct kvm_cpuid2;
 
 enum cpu_model {
+	CPU_MODEL_AUTO,     /* pvm-safe on a kvm_pvm host, else host */
 	CPU_MODEL_HOST,     /* everything KVM supports */
 	CPU_MODEL_PVM_SAFE, /* hides instructions kvm_pvm's CPL0 emulator cannot run */
 };

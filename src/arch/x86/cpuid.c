@@ -10,6 +10,7 @@
 #define CPUID_MAX_ENTRIES 256
 
 /* Leaf 1 ECX */
+#define F1_ECX_CX16     (1u << 13)
 #define F1_ECX_PCID     (1u << 17)
 #define F1_ECX_X2APIC   (1u << 21)
 #define F1_ECX_MOVBE    (1u << 22)
@@ -18,15 +19,19 @@
 #define F1_ECX_OSXSAVE  (1u << 27)
 #define F1_ECX_AVX      (1u << 28)
 #define F1_ECX_F16C     (1u << 29)
+#define F1_ECX_RDRAND   (1u << 30)
 #define F1_ECX_HYPERVISOR (1u << 31)
 /* Leaf 7.0 EBX / ECX */
+#define F7_EBX_FSGSBASE (1u << 0)
 #define F7_EBX_BMI1     (1u << 3)
 #define F7_EBX_AVX2     (1u << 5)
 #define F7_EBX_BMI2     (1u << 8)
 #define F7_EBX_INVPCID  (1u << 10)
 #define F7_EBX_AVX512F  (1u << 16)
+#define F7_EBX_RDSEED   (1u << 18)
 #define F7_EBX_SMAP     (1u << 20)
 #define F7_ECX_PKU      (1u << 3)
+#define F7_ECX_RDPID    (1u << 22)
 /* Leaf 0x80000001 ECX / EDX */
 #define FX1_ECX_ABM     (1u << 5)   /* lzcnt */
 #define FX1_EDX_RDTSCP  (1u << 27)
@@ -54,7 +59,8 @@ static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *cpuid, uint32_t fu
 
 /*
  * kvm_pvm emulates guest kernel mode, and its emulator fails on these
- * instructions (seen: movbe, invpcid, rdtscp, popcnt, xrstor, clac, ldmxcsr).
+ * instructions (seen: movbe, invpcid, rdtscp, popcnt, xrstor, clac, ldmxcsr,
+ * lock cmpxchg16b).
  * Hiding the CPUID bits makes well-behaved guests avoid them; PVM does not
  * mask every bit, which is why vessel reports emulation failures clearly.
  */
@@ -66,17 +72,20 @@ void cpuid_apply_model(struct kvm_cpuid2 *cpuid, enum cpu_model model)
 		return;
 	e = cpuid_find(cpuid, 1, 0);
 	if (e)
-		e->ecx &= ~(F1_ECX_PCID | F1_ECX_MOVBE | F1_ECX_POPCNT | F1_ECX_XSAVE |
-			    F1_ECX_OSXSAVE | F1_ECX_AVX | F1_ECX_F16C);
+		e->ecx &= ~(F1_ECX_CX16 | F1_ECX_PCID | F1_ECX_MOVBE | F1_ECX_POPCNT | F1_ECX_XSAVE |
+			    F1_ECX_OSXSAVE | F1_ECX_AVX | F1_ECX_F16C | F1_ECX_RDRAND);
 	e = cpuid_find(cpuid, 7, 0);
 	if (e) {
-		e->ebx &= ~(F7_EBX_BMI1 | F7_EBX_AVX2 | F7_EBX_BMI2 | F7_EBX_INVPCID |
-			    F7_EBX_AVX512F | F7_EBX_SMAP);
-		e->ecx &= ~F7_ECX_PKU;
+		e->ebx &= ~(F7_EBX_FSGSBASE | F7_EBX_BMI1 | F7_EBX_AVX2 | F7_EBX_BMI2 |
+			    F7_EBX_INVPCID | F7_EBX_AVX512F | F7_EBX_RDSEED | F7_EBX_SMAP);
+		e->ecx &= ~(F7_ECX_PKU | F7_ECX_RDPID);
 	}
-	e = cpuid_find(cpuid, 0xd, 0);
-	if (e)
-		e->eax = e->ebx = e->ecx = e->edx = 0;
+	/* No XSAVE at all: every sub-leaf of the XSAVE leaf goes. */
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		e = &cpuid->entries[i];
+		if (e->function == 0xd)
+			e->eax = e->ebx = e->ecx = e->edx = 0;
+	}
 	e = cpuid_find(cpuid, 0x80000001, 0);
 	if (e) {
 		e->ecx &= ~FX1_ECX_ABM;
@@ -149,7 +158,9 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *base, uint32_t apic_i
 
 int cpuid_parse_model(const char *name, enum cpu_model *model)
 {
-	if (!strcmp(name, "host"))
+	if (!strcmp(name, "auto"))
+		*model = CPU_MODEL_AUTO;
+	else if (!strcmp(name, "host"))
 		*model = CPU_MODEL_HOST;
 	else if (!strcmp(name, "pvm-safe"))
 		*model = CPU_MODEL_PVM_SAFE;

@@ -18,7 +18,7 @@ void cpuid_apply_model(struct kvm_cpuid2 *cpuid, enum cpu_model model);
 /* A copy of base for one vCPU (APIC id, topology); caller frees. */
 struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *base, uint32_t apic_id, uint32_t nr_cpus);
 
-/* Parses "host" / "pvm-safe"; -EINVAL for anything else. */
+/* Parses "auto" / "host" / "pvm-safe"; -EINVAL for anything else. */
 int cpuid_parse_model(const char *name, enum cpu_model *model);
 
 #endif
