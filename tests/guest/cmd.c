@@ -4,6 +4,7 @@
 #include "bootinfo.h"
 #include "cmd.h"
 #include "con.h"
+#include "guest.h"
 #include "lib.h"
 
 #define CMD_LINE_MAX	256
@@ -24,6 +25,21 @@ static const struct cmd cmd_table[] = {
 	{ "triplefault", cmd_triplefault, "shut the CPU down" },
 	{ "help", cmd_help, "this list" },
 };
+
+/* Hashed here, in user mode, where it runs at native speed. */
+static void cmd_info_initrd(void)
+{
+	uint64_t gpa = bootinfo.initrd_gpa, size = bootinfo.initrd_size;
+
+	con_printf("initrd.addr=0x%lx\n", gpa);
+	con_printf("initrd.size=%lu\n", size);
+	/* Only RAM is mapped and safe to read: never touch MMIO or holes. */
+	if (size && !bootinfo_is_ram(gpa, size)) {
+		con_printf("error=initrd 0x%lx+%lu is not in RAM\n", gpa, size);
+		return;
+	}
+	con_printf("initrd.fnv1a=0x%lx\n", fnv1a64((const void *)(uintptr_t)gpa, size));
+}
 
 int cmd_info(const char *arg)
 {
@@ -47,7 +63,11 @@ int cmd_info(const char *arg)
 	con_printf("acpi.hw_reduced=%u\n", acpi.hw_reduced ? 1 : 0);
 	con_printf("cpus=%u\n", acpi.cpu_count);
 	con_printf("ioapic=0x%lx\n", acpi.ioapic_gpa);
-	con_printf("boot.entry=%u\n", bootinfo.entry);
+	if (bootinfo.entry == BOOT_ENTRY_PVH)
+		con_printf("boot.entry=pvh\n");
+	else
+		con_printf("boot.entry=%u\n", bootinfo.entry);
+	cmd_info_initrd();
 	return 0;
 }
 

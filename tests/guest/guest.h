@@ -39,6 +39,10 @@
 
 #define BOOT_MAGIC16	0x56455331	/* in %ebp: real-mode setup was used */
 
+/* boot_entry values: 64, 32 and 16 are the Linux entries, this one is PVH. */
+#define BOOT_ENTRY_PVH	1
+#define XEN_ELFNOTE_PHYS32_ENTRY	18
+
 /* 2 MiB page-directory entry flags: P | RW | US | PS. */
 #define PDE_FLAGS	0x87
 #define PDE_UC		0x18	/* PWT | PCD */

@@ -4,7 +4,10 @@
  * slowly, so it only prints the boot line, switches to our static page tables
  * and GDT, loads TR/IDT and drops to user mode. Linked first, at 0x100000:
  *   0x100000  32-bit entry (code32_start), also reached from setup.S
+ *   entry_pvh PVH entry (Xen note below): EBX = hvm_start_info, else as 32-bit
  *   0x100200  64-bit entry (boot protocol XLF_KERNEL_64)
+ * %edi carries the entry kind and %esi the boot info pointer to common64;
+ * user mode (bootinfo.c) tells boot_params from hvm_start_info by the kind.
  */
 #include "guest.h"
 
@@ -36,9 +39,10 @@ entry32:
 	cld
 	mov	$32, %edi
 	cmp	$BOOT_MAGIC16, %ebp
-	jne	1f
+	jne	entry32_common
 	mov	$16, %edi
-1:	BOOT_PRINT
+entry32_common:
+	BOOT_PRINT
 	lgdt	gdt_desc
 	mov	$SEL_KDATA, %eax
 	mov	%eax, %ds
@@ -56,6 +60,15 @@ entry32:
 	or	$0x80000001, %eax
 	mov	%eax, %cr0
 	ljmp	$SEL_KCODE, $common64
+
+/* PVH: same state as the 32-bit entry but the info pointer is in EBX. */
+	.globl	entry_pvh
+entry_pvh:
+	cli
+	cld
+	mov	%ebx, %esi
+	mov	$BOOT_ENTRY_PVH, %edi
+	jmp	entry32_common
 
 	.org	0x200
 	.code64
@@ -143,6 +156,15 @@ cpu_enter_user:
 	pushq	%rsi
 	iretq
 
+/* XEN_ELFNOTE_PHYS32_ENTRY: makes the ELF bootable by PVH loaders. */
+	.section .note.Xen, "a", @note
+	.balign	4
+	.long	4			/* namesz */
+	.long	4			/* descsz */
+	.long	XEN_ELFNOTE_PHYS32_ENTRY
+	.asciz	"Xen"
+	.long	entry_pvh
+
 	.section .rodata
 boot_msg:
 	.asciz	"vessel-guest: boot\r\n"
@@ -175,7 +197,7 @@ gdt:
 /*
  * Static page tables: 0-4 GiB identity mapped with 2 MiB user pages, the top
  * 32 MiB (IOAPIC, HPET, LAPIC) uncached. Nothing to build at CPL0; user mode
- * adds RAM above 4 GiB (see paging.c).
+ * adds RAM above 4 GiB (paging_map_high() in cpu.c).
  */
 	.balign	4096
 	.globl	pml4, pdpt

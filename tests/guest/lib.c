@@ -204,3 +204,15 @@ int parse_size(const char *s, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+uint64_t fnv1a64(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (n--) {
+		h ^= *b++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}

@@ -23,6 +23,9 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* 64-bit FNV-1a over n bytes. */
+uint64_t fnv1a64(const void *p, size_t n);
+
 /* Parse "123", "0x1f", with optional K/M/G suffix. Returns 0 or -1. */
 int parse_size(const char *s, uint64_t *out);
 

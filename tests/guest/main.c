@@ -68,6 +68,8 @@ void user_bsp_main(void)
 	idt_fill();
 	bootinfo_copy();
 	con_init();
+	if (bootinfo.error)
+		con_printf("error=%s\n", bootinfo.error);
 	acpi_scan(bootinfo.rsdp_gpa);
 	if (paging_map_high(bootinfo.ram_top))
 		con_printf("error=RAM above 64 GiB not mapped\n");
