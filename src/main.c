@@ -4,6 +4,8 @@
  * serial console on the terminal. exit() lives here and nowhere else.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch/x86/cpuid.h"
@@ -56,6 +59,7 @@ static const char usage_text[] =
 "      --cpu-model MODEL   auto (default: pvm-safe on a kvm_pvm host, else host),\n"
 "                          host (all KVM supports) or pvm-safe (hides instructions\n"
 "                          that kvm_pvm's emulator of guest kernel mode cannot run)\n"
+"      --stats             at exit, print VM exit counts and memory use on stderr\n"
 "  -v, --verbose           more messages on stderr (repeat for debug)\n"
 "  -h, --help              this help\n"
 "\n"
@@ -187,6 +191,49 @@ static const char *exit_message(enum vm_exit_reason reason)
 	}
 }
 
+/* Peak resident memory of this process (VmHWM), in KiB; 0 if unknown. */
+static uint64_t process_peak_rss_kib(void)
+{
+	char line[256];
+	uint64_t kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %" SCNu64 " kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * One line for benchmarks and curious users. vmm_kib is the peak RSS minus
+ * the guest RAM resident at exit: the memory vessel itself used.
+ */
+static void print_stats(const struct vm *vm, uint64_t start_ns)
+{
+	struct vm_stats st;
+	uint64_t peak = process_peak_rss_kib(), guest;
+
+	vm_get_stats(vm, &st);
+	guest = st.guest_resident >> 10;
+	fprintf(stderr, "vessel: stats: exits=%" PRIu64 " io=%" PRIu64 " mmio=%" PRIu64
+		" start_to_guest_us=%" PRIu64 " peak_rss_kib=%" PRIu64 " guest_resident_kib=%" PRIu64
+		" vmm_kib=%" PRIu64 "\n",
+		st.exits, st.exits_io, st.exits_mmio,
+		st.first_run_ns > start_ns ? (st.first_run_ns - start_ns) / 1000 : 0,
+		peak, guest, peak > guest ? peak - guest : 0);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -197,10 +244,12 @@ static int cmd_run(int argc, char **argv)
 		{ "memory", required_argument, NULL, 'm' },
 		{ "on-reboot", required_argument, NULL, 'R' },
 		{ "cpu-model", required_argument, NULL, 'M' },
+		{ "stats", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	uint64_t start_ns = monotonic_ns();
 	struct vm_config cfg = { .nr_cpus = 1, .mem_size = DEFAULT_MEMORY };
 	enum on_reboot on_reboot = ON_REBOOT_RESTART;
 	struct default_guest guest;
@@ -208,6 +257,7 @@ static int cmd_run(int argc, char **argv)
 	enum vm_exit_reason reason;
 	struct sigaction sa = { .sa_handler = handle_stop_signal };
 	enum log_level level = LOG_WARN;
+	bool want_stats = false;
 	char err[512];
 	struct vm vm;
 	int opt, ret, status;
@@ -232,6 +282,7 @@ static int cmd_run(int argc, char **argv)
 			if (cpuid_parse_model(optarg, &cfg.cpu_model))
 				usage_error("--cpu-model '%s': expected 'auto', 'host' or 'pvm-safe'", optarg);
 			break;
+		case 'S': want_stats = true; break;
 		case 'v': level = level == LOG_WARN ? LOG_INFO : LOG_DEBUG; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -280,6 +331,8 @@ static int cmd_run(int argc, char **argv)
 	reason = vm_run(&vm);
 	signal_vm = NULL;
 	status = exit_status(&vm, reason);
+	if (want_stats)
+		print_stats(&vm, start_ns);
 	vm_destroy(&vm);
 	console_restore_terminal();
 

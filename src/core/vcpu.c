@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -120,11 +121,14 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	char what[96];
 
+	vcpu->exits++;
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
+		vcpu->exits_io++;
 		vcpu_handle_io(vcpu);
 		return true;
 	case KVM_EXIT_MMIO:
+		vcpu->exits_mmio++;
 		vcpu_handle_mmio(vcpu);
 		return true;
 	case KVM_EXIT_INTR:
@@ -174,10 +178,13 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
+	struct timespec now;
 	char name[16];
 
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
 	pthread_setname_np(pthread_self(), name);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	vcpu->first_run_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
 	while (atomic_load(&vm->exit_reason) == VM_EXIT_NONE) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {

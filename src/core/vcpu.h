@@ -17,6 +17,13 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+
+	uint64_t first_run_ns;      /* CLOCK_MONOTONIC just before the first KVM_RUN */
+
+	/* Exit counters, written only by the vCPU's own thread. */
+	uint64_t exits;
+	uint64_t exits_io;
+	uint64_t exits_mmio;
 };
 
 __attribute__((warn_unused_result))

@@ -273,6 +273,38 @@ out_loop:
 	return (enum vm_exit_reason)atomic_load(&vm->exit_reason);
 }
 
+/* Resident bytes of guest RAM, from mincore() in chunks to bound the vector. */
+static uint64_t vm_guest_resident(const struct vm *vm)
+{
+	const uint64_t page = 4096, chunk = 64ULL << 20;
+	static unsigned char vec[(64 << 20) / 4096];
+	uint64_t resident = 0;
+
+	for (uint64_t off = 0; off < vm->ram_map_size; off += chunk) {
+		uint64_t len = vm->ram_map_size - off < chunk ? vm->ram_map_size - off : chunk;
+
+		if (mincore((uint8_t *)vm->ram + off, len, vec))
+			return 0;
+		for (uint64_t i = 0; i < (len + page - 1) / page; i++)
+			resident += (vec[i] & 1) * page;
+	}
+	return resident;
+}
+
+void vm_get_stats(const struct vm *vm, struct vm_stats *stats)
+{
+	*stats = (struct vm_stats){ 0 };
+	for (uint32_t i = 0; vm->vcpus && i < vm->cfg.nr_cpus; i++) {
+		stats->exits += vm->vcpus[i].exits;
+		stats->exits_io += vm->vcpus[i].exits_io;
+		stats->exits_mmio += vm->vcpus[i].exits_mmio;
+	}
+	if (vm->vcpus)
+		stats->first_run_ns = vm->vcpus[0].first_run_ns;
+	if (vm->ram)
+		stats->guest_resident = vm_guest_resident(vm);
+}
+
 void vm_destroy(struct vm *vm)
 {
 	if (vm->vcpus) {

@@ -88,6 +88,17 @@ enum vm_exit_reason vm_run(struct vm *vm);
 /* Asks the VM to stop (any thread, async-signal-safe). The first reason wins. */
 void vm_request_stop(struct vm *vm, enum vm_exit_reason reason);
 
+struct vm_stats {
+	uint64_t exits;             /* KVM_RUN returns to user space, all vCPUs */
+	uint64_t exits_io;
+	uint64_t exits_mmio;
+	uint64_t guest_resident;    /* bytes of guest RAM resident in host memory */
+	uint64_t first_run_ns;      /* CLOCK_MONOTONIC when the boot vCPU first entered the guest */
+};
+
+/* Counters and memory use; call after vm_run() returned. */
+void vm_get_stats(const struct vm *vm, struct vm_stats *stats);
+
 void vm_destroy(struct vm *vm);
 
 #endif
