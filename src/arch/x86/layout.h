@@ -13,7 +13,10 @@
  *   0x000e0000  ACPI tables (RSDP first, 16-byte aligned, in the BIOS search area)
  *   0x00100000  kernel load address (bzImage protected-mode code / code32_start)
  *   ...         RAM up to LAYOUT_MMIO_HOLE_START
- *   0xc0000000  32-bit PCI / MMIO hole (ECAM, BARs, IOAPIC, LAPIC), up to 4 GiB
+ *   0xc0000000  32-bit PCI / MMIO hole, up to 4 GiB:
+ *                 0xc0000000-0xdfffffff PCI memory BARs (32-bit window)
+ *                 0xe0000000-0xe00fffff PCI ECAM, bus 0 (MCFG)
+ *                 0xfec00000 IOAPIC, 0xfee00000 LAPIC
  *   0x100000000 RAM above the hole, if the guest has more than 3 GiB
  */
 #ifndef VESSEL_ARCH_X86_LAYOUT_H
@@ -37,6 +40,10 @@
 
 #define LAYOUT_MMIO_HOLE_GPA    0xc0000000ULL
 #define LAYOUT_MMIO_HOLE_END    0x100000000ULL
+#define LAYOUT_PCI_MMIO_GPA     0xc0000000ULL   /* 32-bit BAR window */
+#define LAYOUT_PCI_MMIO_SIZE    0x20000000ULL
+#define LAYOUT_PCI_ECAM_GPA     0xe0000000ULL   /* bus 0 only: 32 slots x 8 functions x 4 KiB */
+#define LAYOUT_PCI_ECAM_SIZE    0x100000ULL
 #define LAYOUT_IOAPIC_GPA       0xfec00000ULL
 #define LAYOUT_LAPIC_GPA        0xfee00000ULL
 #define LAYOUT_RAM_ABOVE_4G_GPA 0x100000000ULL
@@ -58,5 +65,10 @@
 #define LAYOUT_ACPI_SLP_TYP_S5      5       /* DSDT \_S5 value */
 
 #define LAYOUT_MAX_CPUS         255
+
+/* GSIs: 0-23 are the IOAPIC pins (0-15 also the PICs); MSI routes start above. */
+#define LAYOUT_IOAPIC_PINS      24
+#define LAYOUT_MSI_GSI_BASE     24
+#define LAYOUT_MAX_GSI          1024
 
 #endif
