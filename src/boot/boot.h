@@ -38,7 +38,9 @@ struct boot_entry {
  * Loads the kernel (and initrd) into mem and writes the boot information.
  * The kernel format is detected from the file. On failure returns -errno and
  * writes a one-line human-readable reason into err (e.g. "kernel: not a
- * bzImage or ELF file", "initrd: 300 MiB does not fit below 0xc0000000").
+ * Linux bzImage or ELF (PVH) image", "initrd: 300.0 MiB (314572800 bytes)
+ * does not fit between the kernel end 0x4378000 and 0x10000000 (...)").
+ * Every offset and size read from the files is treated as untrusted.
  */
 __attribute__((warn_unused_result))
 int boot_load(const struct guest_mem *mem, const struct boot_config *cfg,
