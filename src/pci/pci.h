@@ -53,7 +53,11 @@ struct pci_dev_ops {
 	/* An access to memory BAR bar at offset (bounds-checked by the bus). */
 	void (*bar_read)(struct pci_dev *dev, int bar, uint64_t offset, void *data, uint32_t len);
 	void (*bar_write)(struct pci_dev *dev, int bar, uint64_t offset, const void *data, uint32_t len);
-	/* Optional: after the guest wrote config bytes [offset, offset + len). */
+	/*
+	 * Optional: after the guest wrote config bytes [offset, offset + len).
+	 * This and bar_mapped run with the bus lock held (so config[] is stable
+	 * and callbacks arrive in order): they must not call pci_config_*().
+	 */
 	void (*config_written)(struct pci_dev *dev, uint32_t offset, uint32_t len);
 	/* Optional: memory BAR bar now decodes at gpa, or no longer decodes (gpa == 0). */
 	void (*bar_mapped)(struct pci_dev *dev, int bar, uint64_t gpa);

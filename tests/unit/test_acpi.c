@@ -44,7 +44,7 @@ static bool mem_contains(const uint8_t *hay, size_t hay_len, const void *needle,
 /* The tables the RSDP leads to, as offsets into buf (0 = not found). */
 struct tables {
 	uint64_t base;
-	size_t xsdt, fadt, madt, dsdt;
+	size_t xsdt, fadt, madt, mcfg, dsdt;
 	uint32_t nr_xsdt_entries;
 };
 
@@ -94,6 +94,8 @@ static int build(uint32_t nr_cpus, uint64_t base, struct tables *t)
 			t->fadt = off;
 		else if (!memcmp(buf + off, "APIC", 4))
 			t->madt = off;
+		else if (!memcmp(buf + off, "MCFG", 4))
+			t->mcfg = off;
 	}
 	if (t->fadt)
 		t->dsdt = table_at(base, rd64(buf + t->fadt + 140));
@@ -138,9 +140,10 @@ static void test_xsdt(void)
 
 		CHECK_EQ(build(cpu_counts[i], LAYOUT_ACPI_GPA, &t), 0);
 		check_header(t.xsdt, "XSDT", 1);
-		CHECK_EQ(t.nr_xsdt_entries, 2);
+		CHECK_EQ(t.nr_xsdt_entries, 3);
 		CHECK(t.fadt != 0);
 		CHECK(t.madt != 0);
+		CHECK(t.mcfg != 0);
 	}
 }
 
@@ -150,9 +153,10 @@ static void test_checksums(void)
 		struct tables t;
 
 		CHECK_EQ(build(cpu_counts[i], LAYOUT_ACPI_GPA, &t), 0);
-		CHECK(t.fadt && t.madt && t.dsdt);
-		if (!t.fadt || !t.madt || !t.dsdt)
+		CHECK(t.fadt && t.madt && t.mcfg && t.dsdt);
+		if (!t.fadt || !t.madt || !t.mcfg || !t.dsdt)
 			continue;
+		CHECK_EQ(sum8(buf + t.mcfg, rd32(buf + t.mcfg + 4)), 0);
 		CHECK_EQ(sum8(buf + t.xsdt, rd32(buf + t.xsdt + 4)), 0);
 		CHECK_EQ(sum8(buf + t.fadt, rd32(buf + t.fadt + 4)), 0);
 		CHECK_EQ(sum8(buf + t.madt, rd32(buf + t.madt + 4)), 0);
@@ -257,6 +261,72 @@ static void test_madt(void)
 	}
 }
 
+/* PCI Firmware Spec 4.1.2: 8 reserved bytes, then one 16-byte allocation. */
+static void test_mcfg(void)
+{
+	const uint8_t *m;
+	struct tables t;
+
+	CHECK_EQ(build(2, LAYOUT_ACPI_GPA, &t), 0);
+	if (!t.mcfg)
+		return;
+	m = buf + t.mcfg;
+	check_header(t.mcfg, "MCFG", 1);
+	CHECK_EQ(rd32(m + 4), 44 + 16);
+	CHECK_EQ(rd64(m + 36), 0);
+	CHECK_EQ(rd64(m + 44), LAYOUT_PCI_ECAM_GPA);
+	CHECK_EQ(rd16(m + 52), 0);              /* segment */
+	CHECK_EQ(m[54], 0);                     /* start bus */
+	CHECK_EQ(m[55], 0);                     /* end bus */
+	CHECK_EQ(rd32(m + 56), 0);
+	/* The window holds exactly bus 0 (1 MiB per bus). */
+	CHECK_EQ(LAYOUT_PCI_ECAM_SIZE, 1u << 20);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * The PCI0 root bridge: ids, bus range, config ports, the BAR window, and
+ * the ECAM reservation, as resource descriptor bytes built from layout.h.
+ */
+static void check_dsdt_pci(const uint8_t *d, uint32_t len)
+{
+	const uint8_t pnp0a08[] = { 0x41, 0xd0, 0x0a, 0x08 };
+	const uint8_t pnp0a03[] = { 0x41, 0xd0, 0x0a, 0x03 };
+	const uint8_t pnp0c02[] = { 0x41, 0xd0, 0x0c, 0x02 };
+	const uint8_t seg[] = { '_', 'S', 'E', 'G', 0x00 };     /* ZeroOp */
+	const uint8_t bbn[] = { '_', 'B', 'B', 'N', 0x00 };
+	/* Word address space, bus number type 2, MinFixed|MaxFixed, 0..0, length 1. */
+	const uint8_t bus[] = { 0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00 };
+	const uint8_t cf8_io[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
+	/* DWord memory, MinFixed|MaxFixed, non-cacheable read-write. */
+	uint8_t window[26] = { 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01 };
+	/* Memory32Fixed, read-write. */
+	uint8_t ecam[12] = { 0x86, 0x09, 0x00, 0x01 };
+	const uint8_t prt[] = { '_', 'P', 'R', 'T' };
+
+	put32(window + 10, (uint32_t)LAYOUT_PCI_MMIO_GPA);
+	put32(window + 14, (uint32_t)(LAYOUT_PCI_MMIO_GPA + LAYOUT_PCI_MMIO_SIZE - 1));
+	put32(window + 22, (uint32_t)LAYOUT_PCI_MMIO_SIZE);
+	put32(ecam + 4, (uint32_t)LAYOUT_PCI_ECAM_GPA);
+	put32(ecam + 8, (uint32_t)LAYOUT_PCI_ECAM_SIZE);
+	CHECK(mem_contains(d, len, "PCI0", 4));
+	CHECK(mem_contains(d, len, pnp0a08, sizeof(pnp0a08)));
+	CHECK(mem_contains(d, len, pnp0a03, sizeof(pnp0a03)));
+	CHECK(mem_contains(d, len, pnp0c02, sizeof(pnp0c02)));
+	CHECK(mem_contains(d, len, seg, sizeof(seg)));
+	CHECK(mem_contains(d, len, bbn, sizeof(bbn)));
+	CHECK(mem_contains(d, len, bus, sizeof(bus)));
+	CHECK(mem_contains(d, len, cf8_io, sizeof(cf8_io)));
+	CHECK(mem_contains(d, len, window, sizeof(window)));
+	CHECK(mem_contains(d, len, ecam, sizeof(ecam)));
+	CHECK(!mem_contains(d, len, prt, sizeof(prt)));         /* MSI-X only */
+}
+
 static void test_dsdt(void)
 {
 	/* IO (Decode16, min, max, align 1, len) and IRQNoFlags masks, from layout.h. */
@@ -292,6 +362,7 @@ static void test_dsdt(void)
 	CHECK(mem_contains(d, len, pnp0501, sizeof(pnp0501)));
 	CHECK(mem_contains(d, len, pnp0b00, sizeof(pnp0b00)));
 	CHECK(!mem_contains(d, len, pnp0303, sizeof(pnp0303)));
+	check_dsdt_pci(d, len);
 }
 
 /* Pointers are guest-physical: moving base_gpa moves them all, bytes aside. */
@@ -307,6 +378,7 @@ static void test_base_gpa(void)
 	CHECK_EQ(a.xsdt, b.xsdt);
 	CHECK_EQ(a.fadt, b.fadt);
 	CHECK_EQ(a.madt, b.madt);
+	CHECK_EQ(a.mcfg, b.mcfg);
 	CHECK_EQ(a.dsdt, b.dsdt);
 	CHECK_EQ(rd64(buf + 24), base + b.xsdt);
 	CHECK_EQ(rd64(buf + b.fadt + 140), base + b.dsdt);
@@ -376,5 +448,5 @@ static void test_too_small(void)
 	}
 }
 
-TEST_MAIN(test_rsdp, test_xsdt, test_checksums, test_fadt, test_madt, test_dsdt,
+TEST_MAIN(test_rsdp, test_xsdt, test_checksums, test_fadt, test_madt, test_mcfg, test_dsdt,
 	  test_base_gpa, test_fits_layout, test_errors, test_too_small)

@@ -2,7 +2,7 @@
 /*
  * Lays the ACPI tables out back to back in one buffer:
  *
- *   RSDP (rev 2) -> XSDT -> { FADT -> DSDT, MADT }
+ *   RSDP (rev 2) -> XSDT -> { FADT -> DSDT, MADT, MCFG }
  *
  * Sizes are known up front (the MADT grows with nr_cpus, the DSDT is the
  * build-time AML), so the whole layout is checked against buf_len before
@@ -17,12 +17,13 @@
 
 #define ACPI_TABLE_ALIGN        16      /* RSDP must be; the rest for tidiness */
 #define ACPI_XSDT_REVISION      1
-#define ACPI_XSDT_ENTRIES       2       /* FADT, MADT */
+#define ACPI_XSDT_ENTRIES       3       /* FADT, MADT, MCFG */
 
 struct acpi_layout {
 	size_t xsdt;
 	size_t fadt;
 	size_t madt;
+	size_t mcfg;
 	size_t dsdt;
 	size_t end;
 };
@@ -42,7 +43,8 @@ static void acpi_plan_layout(struct acpi_layout *l, uint32_t nr_cpus)
 	l->xsdt = acpi_align(sizeof(struct acpi_rsdp));
 	l->fadt = acpi_align(l->xsdt + acpi_xsdt_size());
 	l->madt = acpi_align(l->fadt + acpi_fadt_size());
-	l->dsdt = acpi_align(l->madt + acpi_madt_size(nr_cpus));
+	l->mcfg = acpi_align(l->madt + acpi_madt_size(nr_cpus));
+	l->dsdt = acpi_align(l->mcfg + acpi_mcfg_size());
 	l->end = l->dsdt + acpi_dsdt_aml_len;
 }
 
@@ -62,9 +64,9 @@ static void acpi_rsdp_write(void *dst, uint64_t xsdt_gpa)
 	memcpy(dst, &rsdp, sizeof(rsdp));
 }
 
-static void acpi_xsdt_write(void *dst, uint64_t fadt_gpa, uint64_t madt_gpa)
+static void acpi_xsdt_write(void *dst, uint64_t fadt_gpa, uint64_t madt_gpa, uint64_t mcfg_gpa)
 {
-	const uint64_t entries[ACPI_XSDT_ENTRIES] = { fadt_gpa, madt_gpa };
+	const uint64_t entries[ACPI_XSDT_ENTRIES] = { fadt_gpa, madt_gpa, mcfg_gpa };
 	struct acpi_table_header hdr;
 	uint8_t *p = dst;
 
@@ -113,7 +115,8 @@ int acpi_build(void *buf, size_t buf_len, uint64_t base_gpa,
 	acpi_dsdt_write(p + l.dsdt);
 	acpi_fadt_write(p + l.fadt, base_gpa + l.dsdt);
 	acpi_madt_write(p + l.madt, cfg->nr_cpus);
-	acpi_xsdt_write(p + l.xsdt, base_gpa + l.fadt, base_gpa + l.madt);
+	acpi_mcfg_write(p + l.mcfg);
+	acpi_xsdt_write(p + l.xsdt, base_gpa + l.fadt, base_gpa + l.madt, base_gpa + l.mcfg);
 	acpi_rsdp_write(p, base_gpa + l.xsdt);
 
 	*rsdp_gpa = base_gpa;

@@ -4,7 +4,8 @@
  * control/status and reset registers at the ports in layout.h), DSDT (compiled
  * from acpi/dsdt.asl by iasl at build time) and MADT (one enabled local APIC
  * per vCPU, the IOAPIC, LINT1 NMI; no ISA interrupt overrides: KVM routes
- * GSI n to IOAPIC pin n). See docs/acpi.md.
+ * GSI n to IOAPIC pin n) and MCFG (PCI ECAM for bus 0; the DSDT has the PCI0
+ * root bridge). See docs/acpi.md.
  */
 #ifndef VESSEL_ARCH_X86_ACPI_H
 #define VESSEL_ARCH_X86_ACPI_H

@@ -171,6 +171,22 @@ struct acpi_madt_lapic_nmi {
 #define ACPI_MADT_TYPE_LAPIC_NMI        4
 #define ACPI_MADT_ALL_PROCESSORS        0xff
 
+/* PCI Firmware Specification 3.2, 4.1.2: MCFG */
+struct acpi_mcfg {
+	struct acpi_table_header header;
+	uint8_t reserved[8];
+} __attribute__((packed));
+
+#define ACPI_MCFG_REVISION      1
+
+struct acpi_mcfg_allocation {
+	uint64_t base_address;          /* ECAM base of start_bus */
+	uint16_t segment;
+	uint8_t start_bus;
+	uint8_t end_bus;
+	uint32_t reserved;
+} __attribute__((packed));
+
 _Static_assert(sizeof(struct acpi_gas) == 12, "GAS size");
 _Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP size");
 _Static_assert(offsetof(struct acpi_rsdp, length) == ACPI_RSDP_V1_SIZE, "RSDP v1 part");
@@ -193,6 +209,8 @@ _Static_assert(sizeof(struct acpi_madt) == 44, "MADT size");
 _Static_assert(sizeof(struct acpi_madt_lapic) == 8, "MADT LAPIC size");
 _Static_assert(sizeof(struct acpi_madt_ioapic) == 12, "MADT IOAPIC size");
 _Static_assert(sizeof(struct acpi_madt_lapic_nmi) == 6, "MADT LAPIC NMI size");
+_Static_assert(sizeof(struct acpi_mcfg) == 44, "MCFG size");
+_Static_assert(sizeof(struct acpi_mcfg_allocation) == 16, "MCFG allocation size");
 
 /* The DSDT AML, compiled from dsdt.asl at build time (acpi_dsdt_aml.c). */
 extern const uint8_t acpi_dsdt_aml[];
@@ -213,5 +231,7 @@ size_t acpi_fadt_size(void);
 void acpi_fadt_write(void *dst, uint64_t dsdt_gpa);
 size_t acpi_madt_size(uint32_t nr_cpus);
 void acpi_madt_write(void *dst, uint32_t nr_cpus);
+size_t acpi_mcfg_size(void);
+void acpi_mcfg_write(void *dst);
 
 #endif

@@ -5,7 +5,13 @@
  * Port and IRQ numbers come straight from layout.h (iasl has a C-like
  * preprocessor), so the ASL and the VMM cannot drift apart.
  *
- * No PS/2 keyboard (PNP0303) and, for now, no PCI root bridge.
+ * No PS/2 keyboard (PNP0303). The PCI root bridge has no _PRT: PCI devices
+ * use MSI-X only (interrupt pin 0).
+ *
+ * iasl can neither parse the ULL suffixes of layout.h's 64-bit constants
+ * nor do arithmetic in resource descriptors, so the PCI window and ECAM
+ * addresses below are literals; tests/unit/test_acpi.c checks them against
+ * layout.h. (iasl expands macros even inside comments: none named here.)
  */
 #include "arch/x86/layout.h"
 
@@ -24,6 +30,44 @@ DefinitionBlock ("", "DSDT", 2, "VESSEL", "VESSELVM", 1)
             {
                 IO (Decode16, LAYOUT_PORT_COM1, LAYOUT_PORT_COM1, 0x01, 0x08)
                 IRQNoFlags () { LAYOUT_IRQ_COM1 }
+            })
+        }
+
+        /* PCI Express root bridge: bus 0, segment 0, config via 0xCF8 and MCFG. */
+        Device (PCI0)
+        {
+            Name (_HID, EisaId ("PNP0A08"))
+            Name (_CID, EisaId ("PNP0A03"))
+            Name (_SEG, Zero)
+            Name (_BBN, Zero)
+            Name (_UID, Zero)
+            Name (_CRS, ResourceTemplate ()
+            {
+                WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,
+                    0x0000,             /* granularity */
+                    0x0000,             /* bus 0 .. */
+                    0x0000,             /* .. bus 0 */
+                    0x0000,             /* translation */
+                    0x0001)             /* length */
+                IO (Decode16, 0x0CF8, 0x0CF8, 0x01, 0x08)
+                /* The 32-bit BAR window of layout.h. */
+                DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite,
+                    0x00000000,         /* granularity */
+                    0xC0000000,         /* min */
+                    0xDFFFFFFF,         /* max */
+                    0x00000000,         /* translation */
+                    0x20000000)         /* length */
+            })
+        }
+
+        /* Reserves the ECAM range of layout.h, so Linux accepts MCFG. */
+        Device (MRES)
+        {
+            Name (_HID, EisaId ("PNP0C02"))
+            Name (_UID, One)
+            Name (_CRS, ResourceTemplate ()
+            {
+                Memory32Fixed (ReadWrite, 0xE0000000, 0x00100000)
             })
         }
 
