@@ -183,6 +183,25 @@ static void acpi_parse_madt(const uint8_t *m)
 	}
 }
 
+/* MCFG: 8 reserved bytes, then {base u64, segment u16, start bus, end bus, u32}. */
+static void acpi_parse_mcfg(const uint8_t *m)
+{
+	uint32_t len = rd32(m + 4);
+	uint32_t off;
+
+	for (off = 44; off + 16 <= len; off += 16) {
+		const uint8_t *e = m + off;
+
+		if (e[8] | e[9] || e[10] > e[11] || !rd64(e))
+			continue;
+		/* The base always addresses bus 0, even if start_bus is higher. */
+		acpi.mcfg_gpa = rd64(e);
+		acpi.mcfg_bus_start = e[10];
+		acpi.mcfg_bus_end = e[11];
+		return;
+	}
+}
+
 void acpi_scan(uint64_t rsdp_hint)
 {
 	const uint8_t *rsdp, *root;
@@ -229,6 +248,8 @@ void acpi_scan(uint64_t rsdp_hint)
 			acpi_parse_fadt(t);
 		else if (!memcmp(t, "APIC", 4))
 			acpi_parse_madt(t);
+		else if (!memcmp(t, "MCFG", 4))
+			acpi_parse_mcfg(t);
 	}
 }
 

@@ -42,6 +42,9 @@ struct acpi_info {
 	uint32_t ioapic_gsi_base;
 	uint32_t com1_gsi;		/* ISA IRQ 4 after interrupt source overrides */
 	uint16_t com1_flags;		/* MPS INTI flags of that override */
+
+	uint64_t mcfg_gpa;		/* ECAM base of segment 0 (bus 0), 0 if no MCFG */
+	uint8_t mcfg_bus_start, mcfg_bus_end;
 };
 
 extern struct acpi_info acpi;

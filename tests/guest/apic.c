@@ -10,6 +10,10 @@
 #define LAPIC_ICR_LO	0x300
 #define LAPIC_ICR_HI	0x310
 #define LAPIC_LINT0	0x350
+#define LAPIC_LVT_TIMER	0x320
+#define LAPIC_TIMER_ICR	0x380
+#define LAPIC_TIMER_DCR	0x3e0
+#define LAPIC_DCR_DIV1	0xb
 #define ICR_INIT	0x00004500	/* INIT, level assert */
 #define ICR_SIPI	0x00004600	/* start-up, level assert */
 
@@ -67,4 +71,20 @@ int ioapic_route(uint64_t ioapic_gpa, uint32_t gsi_base, uint32_t gsi,
 	mmio_write32(ioapic_gpa + IOAPIC_INDEX, IOREDTBL(pin));
 	mmio_write32(ioapic_gpa + IOAPIC_DATA, lo);
 	return 0;
+}
+
+/*
+ * One-shot timer; KVM's LAPIC (in-kernel and QEMU's) counts at 1 GHz, so
+ * count is about nanoseconds. The DCR/LVT writes are skipped once set.
+ */
+void lapic_timer_oneshot(uint8_t vector, uint32_t count)
+{
+	static uint8_t armed_vector;
+
+	if (armed_vector != vector) {
+		mmio_write32(lapic_base + LAPIC_TIMER_DCR, LAPIC_DCR_DIV1);
+		mmio_write32(lapic_base + LAPIC_LVT_TIMER, vector);
+		armed_vector = vector;
+	}
+	mmio_write32(lapic_base + LAPIC_TIMER_ICR, count);
 }

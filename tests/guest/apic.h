@@ -14,4 +14,7 @@ void lapic_start_ap(uint32_t apic_id, uint8_t sipi_vector);
 int ioapic_route(uint64_t ioapic_gpa, uint32_t gsi_base, uint32_t gsi,
 		 uint16_t flags, uint8_t vector, uint32_t dest_apic_id);
 
+/* Fire vector once after about count ns (0 cancels). */
+void lapic_timer_oneshot(uint8_t vector, uint32_t count);
+
 #endif

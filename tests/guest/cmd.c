@@ -23,6 +23,9 @@ static const struct cmd cmd_table[] = {
 	{ "poweroff", cmd_poweroff, "ACPI S5" },
 	{ "reset", cmd_reset, "FADT reset register or i8042" },
 	{ "triplefault", cmd_triplefault, "shut the CPU down" },
+	{ "pci", cmd_pci, "enumerate PCI functions and size their BARs" },
+	{ "rng", cmd_rng, "rng[:bytes] read virtio-rng (default 4096 bytes)" },
+	{ "virtio-bad", cmd_virtio_bad, "virtio-bad:oob|loop|notify-early|reset-mid misbehave at virtio-rng" },
 	{ "help", cmd_help, "this list" },
 };
 

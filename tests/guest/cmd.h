@@ -12,6 +12,9 @@ int cmd_poweroff(const char *arg);
 int cmd_reset(const char *arg);
 int cmd_triplefault(const char *arg);
 int cmd_help(const char *arg);
+int cmd_pci(const char *arg);
+int cmd_rng(const char *arg);
+int cmd_virtio_bad(const char *arg);
 
 /* Run "a,b:arg,c" in order. */
 void cmd_run_list(const char *list);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* IDT gates and high page tables, written from user mode (everything is U). */
+#include "bootinfo.h"
 #include "cpu.h"
 #include "guest.h"
+#include "lib.h"
 #include "sys.h"
 
 struct idt_gate {
@@ -16,6 +18,7 @@ struct idt_gate {
 
 extern struct idt_gate idt[256];
 extern char isr_exc_stubs[], gp_entry[], ud_entry[], irq_eoi_entry[], irq_spurious_entry[], syscall_entry[];
+extern char irq_counted_stubs[];
 extern uint64_t pdpt[512];
 extern uint64_t extra_pds[EXTRA_PDS][512];
 
@@ -43,6 +46,8 @@ void idt_fill(void)
 	idt_set(13, gp_entry, 0);
 	for (v = 32; v < 256; v++)
 		idt_set(v, irq_eoi_entry, 0);
+	for (v = 0; v < VEC_COUNTED_NUM; v++)
+		idt_set(VEC_COUNTED_BASE + v, irq_counted_stubs + 16 * v, 0);
 	idt_set(VEC_SPURIOUS, irq_spurious_entry, 0);
 	idt_set(VEC_SYSCALL, syscall_entry, 3);
 }
@@ -71,4 +76,56 @@ int paging_map_high(uint64_t top)
 	}
 	barrier();
 	return ret;
+}
+
+#define PAGE_2M	(1ULL << 21)
+
+static bool paging_overlaps_ram(uint64_t gpa, uint64_t size)
+{
+	uint32_t i;
+
+	for (i = 0; i < bootinfo.e820_count; i++) {
+		const struct e820_entry *e = &bootinfo.e820[i];
+
+		if (e->type == E820_RAM && e->addr < gpa + size && gpa < e->addr + e->size)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * MMIO (ECAM, BARs) wants uncached pages; the static tables only make the top
+ * 32 MiB UC. 2 MiB pages shared with RAM stay cached: an access to a hole
+ * exits to the VMM whatever the memory type, and RAM must stay fast.
+ */
+int paging_map_mmio(uint64_t gpa, uint64_t size)
+{
+	uint64_t page, end = gpa + size;
+	bool flush = false;
+
+	if (!size || end < gpa || end > ((4ULL + EXTRA_PDS) << 30))
+		return -1;
+	for (page = gpa & ~(PAGE_2M - 1); page < end; page += PAGE_2M) {
+		uint64_t gib = page >> 30, entry = page | PDE_FLAGS | PDE_UC;
+		uint32_t idx = (page >> 21) & 511;
+		uint64_t *pd;
+
+		if (!(pdpt[gib] & 1)) {
+			/* Not present before: nothing cached, no flush needed. */
+			pd = extra_pds[gib - 4];
+			memset(pd, 0, 4096);
+			barrier();
+			pdpt[gib] = (uintptr_t)pd + PTE_TABLE;
+		}
+		pd = (uint64_t *)(uintptr_t)(pdpt[gib] & ~0xfffULL);
+		if (paging_overlaps_ram(page, PAGE_2M) || pd[idx] == entry)
+			continue;
+		if (pd[idx] & 1)
+			flush = true;
+		pd[idx] = entry;
+	}
+	barrier();
+	if (flush)
+		sys_call(SYS_FLUSH_TLB);
+	return 0;
 }

@@ -30,12 +30,18 @@
 #define USER_RFLAGS	0x3002
 
 #define VEC_UART	0x30
+/* Vectors whose arrivals are counted in irq_counts[] (isr.S). */
+#define VEC_COUNTED_BASE	0x40
+#define VEC_COUNTED_NUM	8
+#define VEC_TIMER	(VEC_COUNTED_BASE + 0)	/* LAPIC one-shot: wait timeouts */
+#define VEC_VIRTIO	(VEC_COUNTED_BASE + 1)	/* virtio MSI-X; +1.. for more devices */
 #define VEC_SPURIOUS	0xff
 #define VEC_SYSCALL	0x80
 
 #define SYS_WAIT	0	/* sti; hlt; cli: wait for one interrupt */
 #define SYS_TRIPLE	1	/* zero-limit IDT + exception: shutdown */
 #define SYS_HALT	2	/* cli; hlt forever */
+#define SYS_FLUSH_TLB	3	/* reload CR3 after changing present PDEs */
 
 #define BOOT_MAGIC16	0x56455331	/* in %ebp: real-mode setup was used */
 

@@ -133,6 +133,16 @@ irq_eoi_entry:
 	popq	%rax
 	iretq
 
+/* Counted vectors (VEC_COUNTED_BASE + i), 16 bytes apart: count, then EOI. */
+	.balign	16
+	.globl	irq_counted_stubs
+irq_counted_stubs:
+	.irp	i, 0,1,2,3,4,5,6,7
+	.balign	16
+	incl	irq_counts + 4 * \i(%rip)
+	jmp	irq_eoi_entry
+	.endr
+
 	.globl	irq_spurious_entry
 irq_spurious_entry:
 	iretq
@@ -170,7 +180,15 @@ syscall_entry:
 	cli
 3:	movl	$0, irq_pending(%rip)
 	iretq
-1:	cmp	$SYS_TRIPLE, %eax
+1:	cmp	$SYS_FLUSH_TLB, %eax
+	jne	4f
+	/* Present PDEs changed (uncached MMIO): drop stale translations. */
+	pushq	%rax
+	mov	%cr3, %rax
+	mov	%rax, %cr3
+	popq	%rax
+	iretq
+4:	cmp	$SYS_TRIPLE, %eax
 	jne	2f
 	lidt	idt_zero(%rip)
 	ud2
@@ -185,6 +203,10 @@ lapic_eoi_reg:
 	.quad	0xfee000b0
 irq_pending:
 	.long	0
+	.balign	4
+	.globl	irq_counts
+irq_counts:
+	.fill	VEC_COUNTED_NUM, 4, 0
 idt_zero:
 	.word	0
 	.quad	0

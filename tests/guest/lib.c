@@ -81,7 +81,7 @@ static void fmt_putc(struct fmt_out *o, char c)
 	o->len++;
 }
 
-static void fmt_num(struct fmt_out *o, uint64_t v, unsigned int base, bool neg)
+static void fmt_num(struct fmt_out *o, uint64_t v, unsigned int base, bool neg, int width)
 {
 	char tmp[24];
 	int n = 0;
@@ -90,6 +90,8 @@ static void fmt_num(struct fmt_out *o, uint64_t v, unsigned int base, bool neg)
 		tmp[n++] = "0123456789abcdef"[v % base];
 		v /= base;
 	} while (v);
+	while (n < width && n < (int)sizeof(tmp))
+		tmp[n++] = '0';
 	if (neg)
 		fmt_putc(o, '-');
 	while (n)
@@ -101,13 +103,16 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	struct fmt_out o = { buf, size, 0 };
 
 	for (; *fmt; fmt++) {
-		int longs = 0;
+		int longs = 0, width = 0;
 
 		if (*fmt != '%') {
 			fmt_putc(&o, *fmt);
 			continue;
 		}
 		fmt++;
+		/* Only zero padding ("%02x"): all the guest's output needs. */
+		while (*fmt >= '0' && *fmt <= '9')
+			width = width * 10 + (*fmt++ - '0');
 		while (*fmt == 'l') {
 			longs++;
 			fmt++;
@@ -126,19 +131,19 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'd': {
 			int64_t v = longs ? va_arg(ap, int64_t) : va_arg(ap, int);
 
-			fmt_num(&o, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, v < 0);
+			fmt_num(&o, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, v < 0, width);
 			break;
 		}
 		case 'u':
-			fmt_num(&o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int), 10, false);
+			fmt_num(&o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int), 10, false, width);
 			break;
 		case 'x':
-			fmt_num(&o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int), 16, false);
+			fmt_num(&o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int), 16, false, width);
 			break;
 		case 'p':
 			fmt_putc(&o, '0');
 			fmt_putc(&o, 'x');
-			fmt_num(&o, (uintptr_t)va_arg(ap, void *), 16, false);
+			fmt_num(&o, (uintptr_t)va_arg(ap, void *), 16, false, 0);
 			break;
 		case '%':
 			fmt_putc(&o, '%');

@@ -18,7 +18,7 @@ size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 
-/* %s %c %d %u %x with optional l/ll (all 64-bit), and %p. Always terminates. */
+/* %s %c %d %u %x with optional zero-pad width and l/ll (all 64-bit), and %p. Always terminates. */
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include "guest.h"
 
+/* Arrivals per counted vector (VEC_COUNTED_BASE + i), bumped by isr.S. */
+extern volatile uint32_t irq_counts[VEC_COUNTED_NUM];
+
 static inline void outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
@@ -22,6 +25,22 @@ static inline void outw(uint16_t port, uint16_t v)
 static inline void outl(uint16_t port, uint32_t v)
 {
 	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
 }
 
 static inline uint8_t inb(uint16_t port)
@@ -42,6 +61,26 @@ static inline void mmio_write32(uint64_t gpa, uint32_t v)
 	*(volatile uint32_t *)(uintptr_t)gpa = v;
 }
 
+static inline uint16_t mmio_read16(uint64_t gpa)
+{
+	return *(volatile uint16_t *)(uintptr_t)gpa;
+}
+
+static inline void mmio_write16(uint64_t gpa, uint16_t v)
+{
+	*(volatile uint16_t *)(uintptr_t)gpa = v;
+}
+
+static inline uint8_t mmio_read8(uint64_t gpa)
+{
+	return *(volatile uint8_t *)(uintptr_t)gpa;
+}
+
+static inline void mmio_write8(uint64_t gpa, uint8_t v)
+{
+	*(volatile uint8_t *)(uintptr_t)gpa = v;
+}
+
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;
@@ -58,6 +97,12 @@ static inline void cpu_relax(void)
 static inline void barrier(void)
 {
 	__asm__ volatile("" ::: "memory");
+}
+
+/* Orders our ring writes before the device sees a notify (and vice versa). */
+static inline void mb(void)
+{
+	__asm__ volatile("mfence" ::: "memory");
 }
 
 static inline void sys_call(uint32_t nr)
