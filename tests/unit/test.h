@@ -36,6 +36,15 @@ static int test_failures;
 
 typedef void (*test_fn)(void);
 
+/* xorshift64: a repeatable stream of pseudo-random numbers for random-access tests. */
+static inline uint64_t test_rand(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
 static inline int test_run_all(const char *const *names, const test_fn *fns, int n)
 {
 	int failed_tests = 0;

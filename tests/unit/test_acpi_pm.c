@@ -4,26 +4,12 @@
 
 #include "arch/x86/layout.h"
 #include "devices/legacy/legacy.h"
+#include "fake_power.h"
 #include "test.h"
 
 #define SLEEP_CTL (LAYOUT_PORT_ACPI_SLEEP_CTL - LAYOUT_PORT_ACPI_SLEEP_CTL)
 #define SLEEP_STS (LAYOUT_PORT_ACPI_SLEEP_STS - LAYOUT_PORT_ACPI_SLEEP_CTL)
 #define RESET_REG (LAYOUT_PORT_ACPI_RESET - LAYOUT_PORT_ACPI_SLEEP_CTL)
-
-struct fake_power {
-	int off;
-	int reset;
-};
-
-static void fake_power_request(void *ctx, enum power_event event)
-{
-	struct fake_power *p = ctx;
-
-	if (event == POWER_EVENT_OFF)
-		p->off++;
-	else if (event == POWER_EVENT_RESET)
-		p->reset++;
-}
 
 static struct acpi_pm *pm_new(struct fake_power *p)
 {
@@ -101,14 +87,6 @@ static void test_reset(void)
 
 static uint64_t rng_state = 0xa4093822299f31d0ULL;
 
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
 static void test_random_access(void)
 {
 	static const uint32_t widths[] = { 1, 2, 4, 8 };
@@ -116,7 +94,7 @@ static void test_random_access(void)
 	struct acpi_pm *pm = pm_new(&p);
 
 	for (int i = 0; i < 300000; i++) {
-		uint64_t x = rng(), val = rng();
+		uint64_t x = test_rand(&rng_state), val = test_rand(&rng_state);
 		uint64_t off = x % 5;
 		uint32_t len = widths[(x >> 8) % 4];
 

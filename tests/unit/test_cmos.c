@@ -222,21 +222,13 @@ static void test_memory_small(void)
 
 static uint64_t rng_state = 0x13198a2e03707344ULL;
 
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
 static void test_random_access(void)
 {
 	static const uint32_t widths[] = { 1, 2, 4, 8 };
 	struct cmos *c = cmos_new(6 * GIB, 2 * GIB);
 
 	for (int i = 0; i < 300000; i++) {
-		uint64_t x = rng(), val = rng();
+		uint64_t x = test_rand(&rng_state), val = test_rand(&rng_state);
 		uint64_t off = (x & 7) ? (x >> 3) & 1 : (x >> 3) % 6;
 		uint32_t len = widths[(x >> 8) % 4];
 

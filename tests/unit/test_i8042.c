@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "devices/legacy/legacy.h"
+#include "fake_power.h"
 #include "test.h"
 
 #define DATA 0
@@ -20,21 +21,6 @@ static void fake_irq_set(void *ctx, uint32_t gsi, int level)
 	if (!level && f->level)
 		f->pulses++;
 	f->level = level;
-}
-
-struct fake_power {
-	int off;
-	int reset;
-};
-
-static void fake_power_request(void *ctx, enum power_event event)
-{
-	struct fake_power *p = ctx;
-
-	if (event == POWER_EVENT_OFF)
-		p->off++;
-	else if (event == POWER_EVENT_RESET)
-		p->reset++;
 }
 
 struct rig {
@@ -237,14 +223,6 @@ static void test_access_widths(void)
 
 static uint64_t rng_state = 0x243f6a8885a308d3ULL;
 
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
 static void test_random_access(void)
 {
 	static const uint32_t widths[] = { 1, 2, 4, 8 };
@@ -252,7 +230,7 @@ static void test_random_access(void)
 
 	rig_init(&r);
 	for (int i = 0; i < 300000; i++) {
-		uint64_t x = rng(), val = rng();
+		uint64_t x = test_rand(&rng_state), val = test_rand(&rng_state);
 		/* Mostly the two real ports, so command sequences happen. */
 		uint64_t off = (x & 3) ? ((x >> 2) & 1) * 4 : (x >> 3) % 8;
 		uint32_t len = widths[(x >> 8) % 4];

@@ -379,14 +379,6 @@ static void test_threads(void)
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
 static void test_random_access(void)
 {
 	static const uint32_t widths[] = { 1, 2, 4, 8 };
@@ -394,7 +386,7 @@ static void test_random_access(void)
 
 	rig_init(&r);
 	for (int i = 0; i < 300000; i++) {
-		uint64_t x = rng(), val = rng();
+		uint64_t x = test_rand(&rng_state), val = test_rand(&rng_state);
 		uint64_t off = x % 10;
 		uint32_t len = widths[(x >> 8) % 4];
 
