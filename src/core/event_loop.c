@@ -7,7 +7,7 @@
 
 int event_loop_init(struct event_loop *loop)
 {
-	*loop = (struct event_loop){ .idle_ms = -1 };
+	*loop = (struct event_loop){ .idle_ms = -1, .epfd = -1 };
 	for (int i = 0; i < EVENT_LOOP_MAX_HANDLERS; i++)
 		loop->handlers[i].fd = -1;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);

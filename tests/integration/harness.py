@@ -162,10 +162,11 @@ class Vm:
               self.err.decode(errors="replace")[-2000:] + "\n-----------------", flush=True)
 
 
-def run_guest(commands, timeout=60, **kw):
-    """Boots the test guest with run=COMMANDS and waits for vessel to exit."""
+def run_guest(commands, *args, timeout=60, **kw):
+    """Boots the test guest with run=COMMANDS (and vessel options args) and
+    waits for vessel to exit."""
     cmdline = "console=ttyS0 run=" + ",".join(commands)
-    vm = Vm(cmdline=cmdline, **kw)
+    vm = Vm(*args, cmdline=cmdline, **kw)
     vm.wait(timeout)
     return vm
 

@@ -75,6 +75,7 @@ int arch_vm_init(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
 		return ret;
 	}
+	irq_routing_init(&vm->arch.irq_routing, vm->fd);
 
 	/* Emulation failures then come with the instruction bytes, for a clear report. */
 	if (kvm_check_cap(vm->fd, KVM_CAP_EXIT_ON_EMULATION_FAILURE)) {
@@ -106,6 +107,8 @@ int arch_vm_init(struct vm *vm, char *err, size_t errlen)
 
 void arch_vm_destroy(struct vm *vm)
 {
+	if (vm->arch.irq_routing.vm_fd)
+		irq_routing_destroy(&vm->arch.irq_routing);
 	free(vm->arch.cpuid);
 	vm->arch.cpuid = NULL;
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/x86/irq_routing.h"
+
 struct vm;
 struct vcpu;
 struct kvm_cpuid2;
@@ -23,6 +25,7 @@ enum cpu_model {
 struct arch_vm {
 	struct kvm_cpuid2 *cpuid;   /* the supported CPUID, filtered by the CPU model */
 	uint64_t rsdp_gpa;
+	struct irq_routing irq_routing;
 };
 
 /* The guest-physical regions RAM of mem_size occupies (below and above the MMIO hole). */

@@ -6,7 +6,7 @@
  *   0x00000000  real-mode IVT / BDA (reserved for firmware compatibility)
  *   0x00000500  GDT used for the 64-bit / 32-bit direct boot
  *   0x00007000  boot_params ("zero page") or PVH hvm_start_info
- *   0x00008000  initial stack top for the boot vCPU (grows down)
+ *   0x00007000  also the initial stack top for the boot vCPU (grows down)
  *   0x00009000  PML4, 0x0000a000 PDPT, 0x0000b000..0x0000efff PDs: identity map of 4 GiB
  *   0x00020000  kernel command line (LAYOUT_CMDLINE_MAX bytes)
  *   0x0009fc00  EBDA start: e820 reserved up to 1 MiB
@@ -24,7 +24,7 @@
 
 #define LAYOUT_GDT_GPA          0x500ULL
 #define LAYOUT_BOOT_INFO_GPA    0x7000ULL
-#define LAYOUT_BOOT_STACK_GPA   0x8000ULL
+#define LAYOUT_BOOT_STACK_GPA   0x7000ULL   /* grows down, below boot_params */
 #define LAYOUT_PML4_GPA         0x9000ULL
 #define LAYOUT_PDPT_GPA         0xa000ULL
 #define LAYOUT_PD_GPA           0xb000ULL   /* 4 pages, one per GiB */

@@ -59,6 +59,14 @@ struct virtio_transport_ops {
 	void (*signal_config)(struct virtio_dev *vdev);
 	/* The device found the driver's input malformed: set NEEDS_RESET, interrupt. */
 	void (*needs_reset)(struct virtio_dev *vdev);
+	/*
+	 * The transport lock, which every device callback already runs under.
+	 * A device that completes work elsewhere (an I/O completion on the
+	 * event loop, a backend thread) takes it around touching its queues.
+	 * Recursive.
+	 */
+	void (*lock)(struct virtio_dev *vdev);
+	void (*unlock)(struct virtio_dev *vdev);
 };
 
 struct virtio_dev {
