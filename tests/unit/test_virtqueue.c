@@ -570,6 +570,41 @@ static void test_chain_copy(void)
 	fx_destroy(f);
 }
 
+/* A batch is published whole; unpopped chains come back; the driver is asked to notify on more. */
+static void test_batch_and_unpop(void)
+{
+	struct fixture *f = fx_create(8);
+
+	for (uint16_t i = 0; i < 3; i++) {
+		fx_desc(f, i, DATA_GPA + i * 0x100, 0x100, F_WRITE, 0);
+		fx_avail(f, i);
+	}
+	CHECK_EQ(virtq_pop(&f->vq, &f->chain), 1);
+	CHECK_EQ(virtq_pop(&f->vq, &f->chain), 1);
+	CHECK_EQ(f->chain.head, 1);
+	virtq_fill(&f->vq, 0, 0, 10);
+	virtq_fill(&f->vq, 1, 1, 20);
+	CHECK_EQ(get16(hva(f, USED_GPA + 2)), 0);          /* filled, not yet published */
+	virtq_flush(&f->vq, 2);
+	CHECK_EQ(get16(hva(f, USED_GPA + 2)), 2);
+	CHECK_EQ(get32(hva(f, USED_GPA + 4 + 8)), 1);      /* element 1: head 1 ... */
+	CHECK_EQ(get32(hva(f, USED_GPA + 4 + 12)), 20);    /* ... 20 bytes */
+
+	CHECK_EQ(virtq_pop(&f->vq, &f->chain), 1);
+	virtq_unpop(&f->vq, 1);
+	CHECK_EQ(virtq_pop(&f->vq, &f->chain), 1);         /* the same chain again */
+	CHECK_EQ(f->chain.head, 2);
+	virtq_unpop(&f->vq, 1);
+
+	f->vq.event_idx = true;
+	virtq_notify_on_next_avail(&f->vq);
+	/* avail_event (after the used ring) = the driver's avail idx, not last_avail_idx. */
+	CHECK_EQ(get16(hva(f, USED_GPA + 4 + 8 * 8)), 3);
+	virtq_set_avail_event(&f->vq);
+	CHECK_EQ(get16(hva(f, USED_GPA + 4 + 8 * 8)), 2);
+	fx_destroy(f);
+}
+
 TEST_MAIN(test_validate, test_simple_chain, test_zero_length, test_indirect, test_bad_indirect,
 	  test_bad_indices, test_loops, test_chain_too_long, test_in_before_out, test_bad_buffers,
-	  test_avail_jump, test_notify, test_chain_copy)
+	  test_avail_jump, test_notify, test_chain_copy, test_batch_and_unpop)

@@ -243,7 +243,7 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 	return 1;
 }
 
-void virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
+void virtq_fill(struct virtq *vq, uint16_t i, uint16_t head, uint32_t written)
 {
 	struct virtq_state *s = &vq->state;
 	uint32_t elem[2] = { htole32(head), htole32(written) };
@@ -251,14 +251,32 @@ void virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
 
 	if (!vq->mem || !virtq_size_valid(s->size))
 		return;
-	gpa = s->used_gpa + 4 + 8 * (uint64_t)(s->used_idx & (s->size - 1));
+	gpa = s->used_gpa + 4 + 8 * (uint64_t)((uint16_t)(s->used_idx + i) & (s->size - 1));
 	/* Fails only if the ring left RAM after validate(): nothing sane to do. */
-	if (guest_mem_write(vq->mem, gpa, elem, sizeof(elem)))
+	guest_mem_write(vq->mem, gpa, elem, sizeof(elem));
+}
+
+void virtq_flush(struct virtq *vq, uint16_t n)
+{
+	struct virtq_state *s = &vq->state;
+
+	if (!vq->mem || !virtq_size_valid(s->size))
 		return;
-	/* The element is visible before the index that publishes it. */
+	/* The elements are visible before the index that publishes them. */
 	atomic_thread_fence(memory_order_release);
-	s->used_idx++;
+	s->used_idx += n;
 	virtq_store_le16(vq->mem, s->used_gpa + 2, s->used_idx);
+}
+
+void virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
+{
+	virtq_fill(vq, 0, head, written);
+	virtq_flush(vq, 1);
+}
+
+void virtq_unpop(struct virtq *vq, uint16_t n)
+{
+	vq->state.last_avail_idx -= n;
 }
 
 bool virtq_should_notify(struct virtq *vq)
@@ -290,16 +308,30 @@ bool virtq_should_notify(struct virtq *vq)
 	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
 }
 
-void virtq_set_avail_event(struct virtq *vq)
+/* avail_event sits after the used ring (2.7.10); the store is ordered before
+ * the caller re-reads avail idx, so no notification is lost. */
+static void virtq_write_avail_event(struct virtq *vq, uint16_t event)
 {
 	struct virtq_state *s = &vq->state;
 
 	if (!vq->mem || !virtq_size_valid(s->size))
 		return;
-	/* avail_event sits after the used ring (2.7.10). */
-	virtq_store_le16(vq->mem, s->used_gpa + 4 + 8 * (uint64_t)s->size, s->last_avail_idx);
-	/* Ordered before the caller re-reads avail idx, so no notification is lost. */
+	virtq_store_le16(vq->mem, s->used_gpa + 4 + 8 * (uint64_t)s->size, event);
 	atomic_thread_fence(memory_order_seq_cst);
+}
+
+void virtq_set_avail_event(struct virtq *vq)
+{
+	virtq_write_avail_event(vq, vq->state.last_avail_idx);
+}
+
+void virtq_notify_on_next_avail(struct virtq *vq)
+{
+	uint16_t avail_idx;
+
+	if (!vq->mem || virtq_load_le16(vq->mem, vq->state.avail_gpa + 2, &avail_idx))
+		return;
+	virtq_write_avail_event(vq, avail_idx);
 }
 
 uint32_t virtq_chain_read(const struct virtq_chain *chain, uint32_t offset, void *dst, uint32_t len)

@@ -67,6 +67,17 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t written);
 
 /*
+ * Batched returns, published at once (a merged-buffer frame must appear
+ * whole): virtq_fill() writes used element i of the batch, virtq_flush()
+ * publishes the first n.
+ */
+void virtq_fill(struct virtq *vq, uint16_t i, uint16_t head, uint32_t written);
+void virtq_flush(struct virtq *vq, uint16_t n);
+
+/* Gives back the last n chains virtq_pop() took, to be popped again later. */
+void virtq_unpop(struct virtq *vq, uint16_t n);
+
+/*
  * After one or more pushes: whether the driver wants an interrupt now (event
  * idx: used_event; otherwise the avail ring's NO_INTERRUPT flag).
  */
@@ -74,6 +85,13 @@ bool virtq_should_notify(struct virtq *vq);
 
 /* With event idx: tells the driver which avail index should notify us next. */
 void virtq_set_avail_event(struct virtq *vq);
+
+/*
+ * With event idx: asks for a notification when the driver adds a buffer
+ * beyond those already available, for a device that has given chains back
+ * (virtq_unpop) and waits for more room.
+ */
+void virtq_notify_on_next_avail(struct virtq *vq);
 
 /* Copies up to len bytes from the chain's readable buffers, starting at offset. */
 uint32_t virtq_chain_read(const struct virtq_chain *chain, uint32_t offset, void *dst, uint32_t len);

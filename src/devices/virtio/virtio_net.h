@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-net (virtio 1.2, 5.1): one receive and one transmit queue over a
+ * net_backend, with MAC, link STATUS, mergeable receive buffers and, when
+ * the backend passes vnet headers through (TAP), checksum and TSO offloads.
+ */
+#ifndef VESSEL_DEVICES_VIRTIO_VIRTIO_NET_H
+#define VESSEL_DEVICES_VIRTIO_VIRTIO_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/event_loop.h"
+#include "devices/virtio/virtio.h"
+#include "net/net_backend.h"
+
+#define VIRTIO_NET_QUEUE_SIZE   256
+#define VIRTIO_NET_RXQ          0
+#define VIRTIO_NET_TXQ          1
+
+/* Feature bits (5.1.3). */
+#define VIRTIO_NET_F_CSUM           0
+#define VIRTIO_NET_F_GUEST_CSUM     1
+#define VIRTIO_NET_F_MAC            5
+#define VIRTIO_NET_F_GUEST_TSO4     7
+#define VIRTIO_NET_F_GUEST_TSO6     8
+#define VIRTIO_NET_F_GUEST_ECN      9
+#define VIRTIO_NET_F_HOST_TSO4      11
+#define VIRTIO_NET_F_HOST_TSO6      12
+#define VIRTIO_NET_F_HOST_ECN       13
+#define VIRTIO_NET_F_MRG_RXBUF      15
+#define VIRTIO_NET_F_STATUS         16
+
+#define VIRTIO_NET_S_LINK_UP        1
+
+/* virtio_net_hdr flags and gso_type (5.1.6). */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_GSO_NONE     0
+#define VIRTIO_NET_HDR_GSO_TCPV4    1
+#define VIRTIO_NET_HDR_GSO_TCPV6    4
+#define VIRTIO_NET_HDR_GSO_ECN      0x80
+
+struct virtio_net_hdr_v1 {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;
+} __attribute__((packed));
+
+/* Device config space (5.1.4), little endian. */
+struct virtio_net_config {
+	uint8_t mac[6];
+	uint16_t status;
+	uint16_t max_virtqueue_pairs;
+} __attribute__((packed));
+
+/*
+ * A new network device over be (which it owns from now on, also on
+ * failure), watching be->rx_fd on loop. NULL if out of resources.
+ */
+__attribute__((warn_unused_result))
+struct virtio_dev *virtio_net_create(struct net_backend *be, const uint8_t mac[6], struct event_loop *loop);
+
+/*
+ * Moves frames from the backend into the receive queue until either runs
+ * dry (the event loop calls this when be->rx_fd is readable; tests call it
+ * directly). Takes the transport lock.
+ */
+void virtio_net_poll_rx(struct virtio_dev *vdev);
+
+/* Whether the device stopped reading the backend until the guest adds receive buffers. */
+bool virtio_net_rx_paused(struct virtio_dev *vdev);
+
+#endif
