@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One parsed API request and its answer, as plain data: the API thread fills
+ * a request (api_routes.c), the VMM thread carries it out (api_vmm.c) and
+ * fills the response, which the API thread sends.
+ */
+#ifndef VESSEL_API_API_REQUEST_H
+#define VESSEL_API_API_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/net_config.h"
+
+#define API_MAX_BODY        (64 * 1024)     /* larger request bodies get 413 */
+#define API_ID_MAX          64              /* drive_id, iface_id */
+
+enum api_op {
+	API_OP_NONE = 0,
+	API_OP_GET_INFO,            /* GET / */
+	API_OP_PUT_BOOT_SOURCE,
+	API_OP_PUT_MACHINE_CONFIG,
+	API_OP_GET_MACHINE_CONFIG,
+	API_OP_PUT_DRIVE,
+	API_OP_PUT_NET,
+	API_OP_GET_VM_CONFIG,
+	API_OP_INSTANCE_START,
+	API_OP_SEND_CTRL_ALT_DEL,
+	API_OP_FLUSH_METRICS,
+	API_OP_PAUSE,               /* PATCH /vm {"state": "Paused"} */
+	API_OP_RESUME,
+	API_OP_SHUTDOWN,            /* PUT /vessel/shutdown */
+	API_OP_GET_STATUS,          /* GET /vessel/status */
+};
+
+struct api_boot_source {
+	char *kernel_path;
+	char *boot_args;            /* NULL: keep the default */
+	char *initrd_path;          /* NULL: none */
+};
+
+struct api_machine_config {
+	uint32_t vcpu_count;
+	uint64_t mem_size_mib;
+};
+
+struct api_drive {
+	char *drive_id;
+	char *path_on_host;
+	bool is_root_device;
+	bool is_read_only;
+};
+
+struct api_net {
+	char *iface_id;
+	char host_dev_name[NET_IFNAME_MAX + 1];
+	bool has_mac;
+	uint8_t guest_mac[6];
+};
+
+struct api_request {
+	enum api_op op;
+	union {
+		struct api_boot_source boot;
+		struct api_machine_config machine;
+		struct api_drive drive;
+		struct api_net net;
+		uint32_t timeout_ms;
+	} u;
+};
+
+struct api_response {
+	int status;                 /* HTTP status */
+	char *body;                 /* JSON (malloc'd), or NULL for no body */
+};
+
+/* Frees the strings a parsed request owns. */
+void api_request_clear(struct api_request *req);
+
+/* Sets resp to status with {"fault_message": "..."}; returns status. */
+int api_response_error(struct api_response *resp, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Sets resp to status with body (taken over, may be NULL); returns status. */
+int api_response_set(struct api_response *resp, int status, char *body);
+void api_response_clear(struct api_response *resp);
+
+#endif
