@@ -138,8 +138,10 @@ static void acpi_parse_fadt(const uint8_t *f)
 		acpi_gas_parse(&acpi.sleep_ctl, f + 244);
 
 	d = acpi_table(dsdt);
-	if (d && !memcmp(d, "DSDT", 4))
+	if (d && !memcmp(d, "DSDT", 4)) {
+		acpi.dsdt_gpa = dsdt;
 		acpi_parse_s5(d);
+	}
 }
 
 static void acpi_parse_madt(const uint8_t *m)

@@ -32,6 +32,7 @@ struct acpi_info {
 	struct acpi_gas reset_reg;
 	uint8_t reset_value;
 
+	uint64_t dsdt_gpa;		/* 0 if the FADT names none */
 	bool have_s5;
 	uint8_t s5_typ;			/* SLP_TYP for S5, from the DSDT */
 

@@ -34,7 +34,9 @@
 #define VEC_COUNTED_BASE	0x40
 #define VEC_COUNTED_NUM	8
 #define VEC_TIMER	(VEC_COUNTED_BASE + 0)	/* LAPIC one-shot: wait timeouts */
-#define VEC_VIRTIO	(VEC_COUNTED_BASE + 1)	/* virtio MSI-X; +1.. for more devices */
+#define VEC_VIRTIO	(VEC_COUNTED_BASE + 1)	/* virtio-rng MSI-X */
+#define VEC_VIRTIO_BLK	(VEC_COUNTED_BASE + 2)	/* virtio-blk MSI-X; +1.. for more devices */
+#define VEC_POWER_BUTTON	(VEC_COUNTED_BASE + 7)	/* the ACPI GED's IOAPIC pin */
 #define VEC_SPURIOUS	0xff
 #define VEC_SYSCALL	0x80
 

@@ -210,14 +210,18 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-uint64_t fnv1a64(const void *p, size_t n)
+uint64_t fnv1a64_update(uint64_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
 
 	while (n--) {
 		h ^= *b++;
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+uint64_t fnv1a64(const void *p, size_t n)
+{
+	return fnv1a64_update(FNV1A64_INIT, p, n);
 }

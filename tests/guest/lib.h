@@ -23,8 +23,10 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* 64-bit FNV-1a over n bytes. */
+/* 64-bit FNV-1a over n bytes; _update continues a hash started at FNV1A64_INIT. */
+#define FNV1A64_INIT	0xcbf29ce484222325ULL
 uint64_t fnv1a64(const void *p, size_t n);
+uint64_t fnv1a64_update(uint64_t h, const void *p, size_t n);
 
 /* Parse "123", "0x1f", with optional K/M/G suffix. Returns 0 or -1. */
 int parse_size(const char *s, uint64_t *out);

@@ -26,6 +26,7 @@
 #define VCC_MSIX_CONFIG			0x10
 #define VCC_NUM_QUEUES			0x12
 #define VCC_DEVICE_STATUS		0x14
+#define VCC_CONFIG_GENERATION		0x15
 #define VCC_QUEUE_SELECT		0x16
 #define VCC_QUEUE_SIZE			0x18
 #define VCC_QUEUE_MSIX_VECTOR		0x1a
@@ -215,6 +216,7 @@ int virtio_pci_setup_queue(struct virtio_pci *vp, struct virtq *vq, struct virtq
 	for (size = 1; size * 2 <= dev_size && size * 2 <= max_size; size *= 2)
 		;
 	virtq_init(vq, mem, index, size);
+	vq->event_idx = !!(vp->features & VIRTIO_F_RING_EVENT_IDX);
 	if (size != dev_size)
 		mmio_write16(c + VCC_QUEUE_SIZE, size);
 	virtio_pci_write64(c + VCC_QUEUE_DESC, (uintptr_t)mem->desc);
@@ -240,4 +242,40 @@ int virtio_pci_setup_queue(struct virtio_pci *vp, struct virtq *vq, struct virtq
 void virtio_pci_driver_ok(const struct virtio_pci *vp)
 {
 	virtio_pci_set_status(vp, virtio_pci_get_status(vp) | VIRTIO_STATUS_DRIVER_OK);
+}
+
+static bool virtio_pci_config_in(const struct virtio_pci *vp, uint32_t off, uint32_t len)
+{
+	return vp->device_gpa && off <= vp->device_len && len <= vp->device_len - off;
+}
+
+uint8_t virtio_pci_config_read8(const struct virtio_pci *vp, uint32_t off)
+{
+	return virtio_pci_config_in(vp, off, 1) ? mmio_read8(vp->device_gpa + off) : 0;
+}
+
+uint16_t virtio_pci_config_read16(const struct virtio_pci *vp, uint32_t off)
+{
+	return virtio_pci_config_in(vp, off, 2) ? mmio_read16(vp->device_gpa + off) : 0;
+}
+
+uint32_t virtio_pci_config_read32(const struct virtio_pci *vp, uint32_t off)
+{
+	return virtio_pci_config_in(vp, off, 4) ? mmio_read32(vp->device_gpa + off) : 0;
+}
+
+uint64_t virtio_pci_config_read64(const struct virtio_pci *vp, uint32_t off)
+{
+	uint64_t lo, hi;
+	uint8_t gen;
+	int tries = 0;
+
+	if (!virtio_pci_config_in(vp, off, 8))
+		return 0;
+	do {
+		gen = mmio_read8(vp->common_gpa + VCC_CONFIG_GENERATION);
+		lo = mmio_read32(vp->device_gpa + off);
+		hi = mmio_read32(vp->device_gpa + off + 4);
+	} while (gen != mmio_read8(vp->common_gpa + VCC_CONFIG_GENERATION) && ++tries < 8);
+	return hi << 32 | lo;
 }

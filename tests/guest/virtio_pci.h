@@ -17,7 +17,9 @@
 #define VIRTIO_PCI_VENDOR	0x1af4
 #define VIRTIO_PCI_DEVICE(type)	(0x1040 + (type))
 #define VIRTIO_ID_RNG		4
+#define VIRTIO_ID_BLK		2
 #define VIRTIO_PCI_TRANSITIONAL_RNG	0x1005
+#define VIRTIO_PCI_TRANSITIONAL_BLK	0x1001
 
 #define VIRTIO_STATUS_ACKNOWLEDGE	0x01
 #define VIRTIO_STATUS_DRIVER		0x02
@@ -26,6 +28,8 @@
 #define VIRTIO_STATUS_NEEDS_RESET	0x40
 #define VIRTIO_STATUS_FAILED		0x80
 
+#define VIRTIO_F_INDIRECT_DESC	(1ULL << 28)
+#define VIRTIO_F_RING_EVENT_IDX	(1ULL << 29)
 #define VIRTIO_F_VERSION_1	(1ULL << 32)
 #define VIRTIO_MSI_NO_VECTOR	0xffff
 
@@ -64,5 +68,11 @@ int virtio_pci_setup_msix(struct virtio_pci *vp, uint8_t vector);
 int virtio_pci_setup_queue(struct virtio_pci *vp, struct virtq *vq, struct virtq_mem *mem,
 			   uint16_t index, uint16_t max_size);
 void virtio_pci_driver_ok(const struct virtio_pci *vp);
+/* Device-specific config space reads (off must lie inside it; else 0). */
+uint8_t virtio_pci_config_read8(const struct virtio_pci *vp, uint32_t off);
+uint16_t virtio_pci_config_read16(const struct virtio_pci *vp, uint32_t off);
+uint32_t virtio_pci_config_read32(const struct virtio_pci *vp, uint32_t off);
+/* Two 32-bit reads under the config generation counter (4.1.4.3.1). */
+uint64_t virtio_pci_config_read64(const struct virtio_pci *vp, uint32_t off);
 
 #endif

@@ -48,11 +48,45 @@ int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, uint16_t n)
 	return head;
 }
 
+/* avail.used_event and used.avail_event sit right after rings of the negotiated size. */
+static volatile uint16_t *virtq_used_event(struct virtq *vq)
+{
+	return (volatile uint16_t *)vq->mem->avail.ring + vq->size;
+}
+
+static volatile uint16_t *virtq_avail_event(struct virtq *vq)
+{
+	return (volatile uint16_t *)(vq->mem->used.ring + vq->size);
+}
+
 void virtq_kick(struct virtq *vq)
 {
-	/* The index store must be visible before the device looks. */
+	uint16_t old = vq->kicked_idx, now = vq->avail_idx;
+
+	/* The index store must be visible before we read the device's hint. */
 	mb();
+	vq->kicked_idx = now;
+	if (vq->event_idx) {
+		uint16_t ev = *virtq_avail_event(vq);
+
+		/* vring_need_event(): did we pass avail_event since the last kick? */
+		if ((uint16_t)(now - ev - 1) >= (uint16_t)(now - old))
+			return;
+	} else if (*(volatile uint16_t *)&vq->mem->used.flags & VIRTQ_USED_F_NO_NOTIFY) {
+		return;
+	}
+	vq->notifies++;
 	mmio_write16(vq->notify_gpa, vq->notify_data);
+}
+
+bool virtq_arm_irq(struct virtq *vq)
+{
+	if (vq->event_idx) {
+		*virtq_used_event(vq) = vq->last_used;
+		/* Publish before re-checking: a completion in between is seen here. */
+		mb();
+	}
+	return virtq_has_used(vq);
 }
 
 bool virtq_has_used(const struct virtq *vq)
@@ -94,6 +128,12 @@ int virtq_wait(struct virtq *vq, uint32_t timeout_ms, uint32_t *irqs)
 	int ret = 0;
 
 	/*
+	 * With EVENT_IDX a completion that came before used_event was set sent
+	 * no interrupt: sleeping would only cost a timer slice.
+	 */
+	if (vq->event_idx && virtq_arm_irq(vq))
+		goto out;
+	/*
 	 * Wait first, then look: a completion's MSI is pending in the LAPIC
 	 * (IF=0 in user mode) and sys_wait takes it at once, so it is counted.
 	 */
@@ -108,6 +148,7 @@ int virtq_wait(struct virtq *vq, uint32_t timeout_ms, uint32_t *irqs)
 		}
 	}
 	lapic_timer_oneshot(VEC_TIMER, 0);
+out:
 	if (irqs)
 		*irqs = vq->irq_count ? *vq->irq_count - irq0 : 0;
 	return ret;

@@ -12,9 +12,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define VIRTQ_MAX		64	/* our largest queue; the device may offer more */
+#define VIRTQ_MAX		256	/* our largest queue; the device may offer more */
 #define VIRTQ_DESC_F_NEXT	1
 #define VIRTQ_DESC_F_WRITE	2
+#define VIRTQ_USED_F_NO_NOTIFY	1
 
 struct virtq_desc {
 	uint64_t addr;
@@ -64,14 +65,27 @@ struct virtq {
 	uint64_t notify_gpa;	/* set by the transport */
 	uint16_t notify_data;
 	const volatile uint32_t *irq_count;	/* counter of the queue's vector, or NULL */
+	bool event_idx;		/* VIRTIO_F_RING_EVENT_IDX negotiated (set by the transport) */
+	uint16_t kicked_idx;	/* avail_idx at the last virtq_kick() */
+	uint32_t notifies;	/* notify writes actually sent */
 };
 
 /* Zero the rings and chain all descriptors into the free list. */
 void virtq_init(struct virtq *vq, struct virtq_mem *mem, uint16_t index, uint16_t size);
 /* Add a chain of n buffers and make it available. Head id, or -1 if full. */
 int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, uint16_t n);
-/* Tell the device (one MMIO write). */
+/*
+ * Tell the device about everything added since the last kick: one MMIO
+ * write, skipped when the device said it doesn't need one (avail_event with
+ * EVENT_IDX, else used.flags NO_NOTIFY).
+ */
 void virtq_kick(struct virtq *vq);
+/*
+ * Ask for an interrupt at the next completion (used_event with EVENT_IDX;
+ * without it the device interrupts anyway). Returns true if a used entry is
+ * already there, so the caller must not sleep.
+ */
+bool virtq_arm_irq(struct virtq *vq);
 bool virtq_has_used(const struct virtq *vq);
 /* Take the next used chain, free its descriptors. Head id (len: bytes written), or -1. */
 int virtq_get_used(struct virtq *vq, uint32_t *len);

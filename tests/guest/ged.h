@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* The ACPI Generic Event Device (ACPI0013): which interrupt it raises. */
+#ifndef VESSEL_GUEST_GED_H
+#define VESSEL_GUEST_GED_H
+
+#include <stdint.h>
+
+struct ged_irq {
+	uint32_t gsi;
+	uint16_t flags;		/* MPS INTI flags, as ioapic_route() takes them */
+};
+
+/*
+ * Reads the first extended interrupt descriptor (0x89) of the ACPI0013
+ * device's _CRS in the DSDT. 0, or -1 if there is no such device or
+ * descriptor.
+ */
+int ged_find(struct ged_irq *irq);
+
+#endif
