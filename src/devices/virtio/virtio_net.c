@@ -82,11 +82,6 @@ static void virtio_net_rx_watch(struct virtio_net *net, bool on)
 	net->rx_paused = !on;
 }
 
-/*
- * Publishes n used buffers with one used-index update, so a driver never sees
- * the first buffer of a merged frame before the rest (Linux counts that as
- * a length error).
- */
 /* Makes the backend's header say only what the driver accepts; false: drop the frame. */
 static bool virtio_net_rx_fix_hdr(struct virtio_net *net, struct virtio_net_hdr_v1 *hdr)
 {
@@ -226,15 +221,16 @@ bool virtio_net_rx_paused(struct virtio_dev *vdev)
 	return virtio_net_of(vdev)->rx_paused;
 }
 
+/*
+ * Our epoll set is readable while the backend fd is (level-triggered) and
+ * watched. virtio_net_poll_rx() reads until the backend is empty or the
+ * guest has no buffers left, in which case it stops watching: either way the
+ * set stops being readable, so the event loop does not spin.
+ */
 static void virtio_net_rx_event(void *ctx, uint32_t events)
 {
 	struct virtio_net *net = ctx;
-	struct epoll_event ev;
 
-	/* Harvest our epoll set's ready list; recv says what is really there. */
-	while (epoll_wait(net->rx_epfd, &ev, 1, 0) == 1)
-		if (ev.events & (EPOLLERR | EPOLLHUP))
-			break;
 	virtio_net_poll_rx(&net->vdev);
 }
 
