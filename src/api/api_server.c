@@ -16,6 +16,7 @@
 #include "api/api_server.h"
 
 #define API_CONN_TIMEOUT_S  30
+#define API_DRAIN_MS        500     /* how long responses in flight may take at exit */
 
 struct api_server {
 	struct MHD_Daemon *mhd;
@@ -87,8 +88,15 @@ static enum MHD_Result api_server_on_request(void *cls, struct MHD_Connection *c
 			return MHD_NO;
 		*con_cls = c;
 		c->early_status = api_server_check_headers(conn, version);
-		if (c->early_status == MHD_HTTP_CONTENT_TOO_LARGE)
-			return api_server_send_error(conn, c->early_status, "the request body is larger than 64 KiB");
+		/*
+		 * Too large: read and drop the body, then answer 413. Answering
+		 * before the body is read makes clients that are still sending
+		 * it see a reset instead of the answer.
+		 */
+		if (c->early_status == MHD_HTTP_CONTENT_TOO_LARGE) {
+			c->early_status = 0;
+			c->too_large = true;
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -209,7 +217,7 @@ struct api_server *api_server_create(const char *path, struct api_channel *ch, c
 	if (fd < 0)
 		goto out_free;
 	/* One internal thread polls every connection and runs the handler: the API thread. */
-	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
+	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC,
 				    0, NULL, NULL, api_server_on_request, srv,
 				    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				    MHD_OPTION_NOTIFY_COMPLETED, api_server_on_completed, NULL,
@@ -232,7 +240,24 @@ void api_server_destroy(struct api_server *srv)
 {
 	if (!srv)
 		return;
-	MHD_stop_daemon(srv->mhd);      /* joins the thread, closes the listening socket */
+	/*
+	 * A response the VMM thread just gave (say, to the shutdown that ended
+	 * the VM) may still be on its way out: stop accepting, and give open
+	 * connections up to API_DRAIN_MS to finish before closing them.
+	 */
+	MHD_socket listen_fd = MHD_quiesce_daemon(srv->mhd);
+
+	for (int waited = 0; waited < API_DRAIN_MS; waited += 10) {
+		const union MHD_DaemonInfo *info =
+			MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+		if (!info || info->num_connections == 0)
+			break;
+		usleep(10 * 1000);
+	}
+	MHD_stop_daemon(srv->mhd);      /* joins the thread */
+	if (listen_fd != MHD_INVALID_SOCKET)
+		close(listen_fd);
 	unlink(srv->path);
 	free(srv->path);
 	free(srv);
