@@ -17,9 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
 #include "cli/default_guest.h"
+#include "cli/disk_option.h"
+#include "cli/net_option.h"
 #include "cli/size.h"
 #include "core/console.h"
 #include "core/log.h"
@@ -34,6 +37,7 @@ enum {
 	EXIT_RESET = 3,         /* guest reset, with --on-reboot exit */
 	EXIT_TRIPLE_FAULT = 4,  /* guest triple fault */
 	EXIT_KVM_ERROR = 5,     /* KVM internal or emulation error */
+	EXIT_SHUTDOWN_TIMEOUT = 6, /* PUT /vessel/shutdown: the guest did not power off in time */
 	EXIT_SIGNAL_BASE = 128, /* + signal number: ended by SIGINT/SIGTERM/SIGHUP */
 };
 
@@ -43,6 +47,8 @@ enum {
 enum on_reboot { ON_REBOOT_RESTART, ON_REBOOT_EXIT };
 
 static struct vm *signal_vm;
+static struct api *signal_api;             /* while waiting for InstanceStart */
+static volatile sig_atomic_t preboot_signal;
 
 static const char usage_text[] =
 "Usage: vessel run [OPTIONS]\n"
@@ -55,15 +61,36 @@ static const char usage_text[] =
 "  -a, --cmdline STRING    kernel command line (default: \"console=ttyS0\")\n"
 "  -c, --cpus N            number of vCPUs (default 1)\n"
 "  -m, --memory SIZE       guest RAM, e.g. 512M, 4G; a bare number is MiB (default 256M)\n"
+"      --rng               add a virtio-rng device (/dev/hwrng), fed by getrandom()\n"
+"      --console DEVICE    where the terminal's input goes: serial (default: COM1,\n"
+"                          ttyS0) or virtio (a virtio-console, hvc0; output from\n"
+"                          both ttyS0 and hvc0 is shown)\n"
+"      --disk path=FILE[,readonly=on|off][,cache=none|writeback][,serial=ID]\n"
+"                          add a virtio-blk disk (repeatable, up to 8; the first is\n"
+"                          /dev/vda). cache=none opens it O_DIRECT; serial is what\n"
+"                          GET_ID returns (20 characters at most); aio=auto|io_uring|\n"
+"                          threads picks the I/O engine (auto: io_uring if allowed)\n"
+"      --net tap=NAME[,mac=MAC]\n"
+"      --net user[,mac=MAC][,hostfwd=tcp::HOSTPORT-:GUESTPORT]...\n"
+"                          add a virtio-net NIC (repeatable, up to 4) on a host TAP\n"
+"                          interface (created if missing, when permitted) or on\n"
+"                          user-mode NAT (guest 10.0.2.15 by DHCP, gateway 10.0.2.2,\n"
+"                          DNS 10.0.2.3). Default MAC: 52:54:00 + PID and NIC index\n"
 "      --on-reboot ACTION  what a guest reset does: restart (default) or exit\n"
 "      --cpu-model MODEL   auto (default: pvm-safe on a kvm_pvm host, else host),\n"
 "                          host (all KVM supports) or pvm-safe (hides instructions\n"
 "                          that kvm_pvm's emulator of guest kernel mode cannot run)\n"
 "      --stats             at exit, print VM exit counts and memory use on stderr\n"
+"      --api-sock PATH     serve the control API (Firecracker compatible, see\n"
+"                          docs/api.md) on a Unix socket; without --kernel or\n"
+"                          --config-file, wait for PUT /actions InstanceStart\n"
+"      --config-file FILE  configure the VM from a Firecracker config file (JSON);\n"
+"                          what it sets wins over the command line\n"
 "  -v, --verbose           more messages on stderr (repeat for debug)\n"
 "  -h, --help              this help\n"
 "\n"
-"Console: Ctrl-A x ends the VM, Ctrl-A h lists the escape keys.\n"
+"Console: Ctrl-A x ends the VM, Ctrl-A p presses the power button,\n"
+"Ctrl-A h lists the escape keys.\n"
 "\n"
 "Exit status:\n"
 "  0    the guest powered off (or Ctrl-A x)\n"
@@ -72,6 +99,7 @@ static const char usage_text[] =
 "  3    the guest reset itself (with --on-reboot exit)\n"
 "  4    the guest triple-faulted\n"
 "  5    KVM internal or emulation error (RIP and instruction bytes on stderr)\n"
+"  6    the guest did not power off within PUT /vessel/shutdown's timeout\n"
 "  128+N  ended by signal N (SIGINT, SIGTERM, SIGHUP)\n";
 
 static const char main_usage_text[] =
@@ -149,12 +177,91 @@ static void parse_cpus(const char *arg, uint32_t *nr_cpus)
 	*nr_cpus = (uint32_t)v;
 }
 
+/* The option string is copied: parsing splits it, and argv must stay intact for a restart. */
+static void parse_disk(const char *arg, struct vm_config *cfg)
+{
+	char err[256];
+	char *copy;
+
+	if (cfg->nr_disks == VM_MAX_DISKS)
+		usage_error("--disk: at most %d disks are supported", VM_MAX_DISKS);
+	copy = strdup(arg);
+	if (!copy)
+		fatal("out of memory");
+	if (disk_option_parse(copy, &cfg->disks[cfg->nr_disks], err, sizeof(err)))
+		usage_error("%s", err);
+	cfg->nr_disks++;
+}
+
+static void parse_net(const char *arg, struct vm_config *cfg)
+{
+	char err[256];
+
+	if (cfg->nr_nets == NET_MAX_DEVICES)
+		usage_error("--net: at most %d network devices are supported", NET_MAX_DEVICES);
+	if (net_option_parse(arg, (uint32_t)getpid(), cfg->nr_nets, &cfg->nets[cfg->nr_nets], err, sizeof(err)))
+		usage_error("%s", err);
+	cfg->nr_nets++;
+}
+
+/* Long options without a short form; above any char so they never collide. */
+#define OPT_CONSOLE 0x100
+
+static void parse_console(const char *arg, struct vm_config *cfg)
+{
+	if (!strcmp(arg, "serial"))
+		cfg->console_device = VM_CONSOLE_SERIAL;
+	else if (!strcmp(arg, "virtio"))
+		cfg->console_device = VM_CONSOLE_VIRTIO;
+	else
+		usage_error("--console '%s': expected 'serial' or 'virtio'", arg);
+}
+
 static void handle_stop_signal(int sig)
 {
 	if (signal_vm) {
 		signal_vm->exit_signal = sig;
 		vm_request_stop(signal_vm, VM_EXIT_SIGNAL);
+	} else if (signal_api) {
+		preboot_signal = sig;
+		api_request_stop(signal_api);
 	}
+}
+
+static void install_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = handle_stop_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Builds the VM, for the command line and the API's InstanceStart alike. */
+static int boot_vm(void *ctx, const struct vm_config *cfg, struct vm **out, char *err, size_t errlen)
+{
+	struct vm *vm = ctx;
+	int ret;
+
+	/* The terminal goes raw only now: while the API waits, Ctrl-C still works. */
+	if (cfg->console) {
+		ret = console_init(cfg->console, STDIN_FILENO, STDOUT_FILENO);
+		if (ret) {
+			snprintf(err, errlen, "cannot set up the terminal: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	ret = vm_create(vm, cfg, err, errlen);
+	if (ret)
+		return ret;
+	if (vm->kvm.is_pvm)
+		fprintf(stderr, "vessel: note: /dev/kvm is kvm_pvm: guest kernel mode runs emulated, slowly "
+			"(CPU model: %s)\n", vm->cfg.cpu_model == CPU_MODEL_PVM_SAFE ?
+			"pvm-safe, hiding instructions its emulator cannot run" : "host");
+	signal_vm = vm;
+	*out = vm;
+	return 0;
 }
 
 static int exit_status(const struct vm *vm, enum vm_exit_reason reason)
@@ -169,6 +276,8 @@ static int exit_status(const struct vm *vm, enum vm_exit_reason reason)
 		return EXIT_TRIPLE_FAULT;
 	case VM_EXIT_KVM_ERROR:
 		return EXIT_KVM_ERROR;
+	case VM_EXIT_SHUTDOWN_TIMEOUT:
+		return EXIT_SHUTDOWN_TIMEOUT;
 	case VM_EXIT_SIGNAL:
 		return EXIT_SIGNAL_BASE + vm->exit_signal;
 	case VM_EXIT_NONE:
@@ -185,6 +294,7 @@ static const char *exit_message(enum vm_exit_reason reason)
 	case VM_EXIT_RESET: return "guest reset";
 	case VM_EXIT_TRIPLE_FAULT: return "guest triple fault: the VM has stopped";
 	case VM_EXIT_KVM_ERROR: return "KVM error: the VM has stopped";
+	case VM_EXIT_SHUTDOWN_TIMEOUT: return "the guest did not power off in time: stopped it";
 	case VM_EXIT_USER: return "terminated from the console (Ctrl-A x)";
 	case VM_EXIT_SIGNAL: return "terminated by a signal";
 	default: return "stopped after an internal error";
@@ -245,6 +355,12 @@ static int cmd_run(int argc, char **argv)
 		{ "on-reboot", required_argument, NULL, 'R' },
 		{ "cpu-model", required_argument, NULL, 'M' },
 		{ "stats", no_argument, NULL, 'S' },
+		{ "rng", no_argument, NULL, 'r' },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "disk", required_argument, NULL, 'D' },
+		{ "net", required_argument, NULL, 'N' },
+		{ "api-sock", required_argument, NULL, 'A' },
+		{ "config-file", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -253,9 +369,13 @@ static int cmd_run(int argc, char **argv)
 	struct vm_config cfg = { .nr_cpus = 1, .mem_size = DEFAULT_MEMORY };
 	enum on_reboot on_reboot = ON_REBOOT_RESTART;
 	struct default_guest guest;
-	struct console console;
+	struct console console = { .in_fd = -1, .out_fd = -1 };
 	enum vm_exit_reason reason;
-	struct sigaction sa = { .sa_handler = handle_stop_signal };
+	const char *api_sock = NULL, *config_file = NULL;
+	struct api *api = NULL;
+	struct api_config acfg;
+	struct vm *booted;
+	bool wait_api;
 	enum log_level level = LOG_WARN;
 	bool want_stats = false;
 	char err[512];
@@ -283,6 +403,12 @@ static int cmd_run(int argc, char **argv)
 				usage_error("--cpu-model '%s': expected 'auto', 'host' or 'pvm-safe'", optarg);
 			break;
 		case 'S': want_stats = true; break;
+		case 'r': cfg.rng = true; break;
+		case OPT_CONSOLE: parse_console(optarg, &cfg); break;
+		case 'D': parse_disk(optarg, &cfg); break;
+		case 'N': parse_net(optarg, &cfg); break;
+		case 'A': api_sock = optarg; break;
+		case 'F': config_file = optarg; break;
 		case 'v': level = level == LOG_WARN ? LOG_INFO : LOG_DEBUG; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -293,7 +419,14 @@ static int cmd_run(int argc, char **argv)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	log_set_level(level);
 
-	if (!cfg.kernel_path) {
+	/* The config file goes through the API's mapping; what it sets wins. */
+	api_config_init(&acfg, &cfg, (uint32_t)getpid());
+	if (config_file && api_config_load_file(&acfg, config_file, err, sizeof(err)))
+		fatal("%s", err);
+	cfg = acfg.vm;
+	/* --api-sock alone: no default guest, the API says what to boot. */
+	wait_api = api_sock && !cfg.kernel_path;
+	if (!cfg.kernel_path && !wait_api) {
 		ret = default_guest_find(&guest, !kvm_host_is_pvm(), err, sizeof(err));
 		if (ret)
 			fatal("%s", err);
@@ -304,39 +437,60 @@ static int cmd_run(int argc, char **argv)
 			cfg.cmdline = guest.cmdline;
 		fprintf(stderr, "vessel: booting the default guest: %s\n", guest.description);
 	}
-	if (!cfg.cmdline)
+	if (!cfg.cmdline && !wait_api)
 		cfg.cmdline = "console=ttyS0";
 
 	if (vcpu_signal_init())
 		fatal("cannot install the vCPU signal handler: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	if (console_init(&console, STDIN_FILENO, STDOUT_FILENO))
-		fatal("cannot set up the terminal: %s", strerror(errno));
 	cfg.console = &console;
+	acfg.vm = cfg;
 
-	ret = vm_create(&vm, &cfg, err, sizeof(err));
-	if (ret)
-		fatal("%s", err);
-	if (vm.kvm.is_pvm)
-		fprintf(stderr, "vessel: note: /dev/kvm is kvm_pvm: guest kernel mode runs emulated, slowly "
-			"(CPU model: %s)\n", vm.cfg.cpu_model == CPU_MODEL_PVM_SAFE ?
-			"pvm-safe, hiding instructions its emulator cannot run" : "host");
-
-	signal_vm = &vm;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	if (api_sock) {
+		ret = api_create(&api, api_sock, &acfg, err, sizeof(err));
+		if (ret)
+			fatal("%s", err);
+	}
+	if (wait_api) {
+		signal_api = api;
+		install_stop_signals();
+		ret = api_wait_for_start(api, boot_vm, &vm);
+		signal_api = NULL;
+		if (ret) {
+			api_destroy(api);
+			console_restore_terminal();
+			if (preboot_signal) {
+				fprintf(stderr, "vessel: terminated by a signal before the VM started\n");
+				return EXIT_SIGNAL_BASE + preboot_signal;
+			}
+			fatal("API: %s", strerror(-ret));
+		}
+	} else {
+		ret = boot_vm(&vm, &cfg, &booted, err, sizeof(err));
+		if (!ret && api) {
+			ret = api_attach_vm(api, &vm);
+			if (ret)
+				snprintf(err, sizeof(err), "API: %s", strerror(-ret));
+		}
+		if (ret) {
+			api_destroy(api);
+			fatal("%s", err);
+		}
+		install_stop_signals();
+	}
 
 	reason = vm_run(&vm);
 	signal_vm = NULL;
+	/* The API must not outlive the VM: its thread ends and its socket file goes. */
+	api_destroy(api);
 	status = exit_status(&vm, reason);
 	if (want_stats)
 		print_stats(&vm, start_ns);
 	vm_destroy(&vm);
 	console_restore_terminal();
 
-	if (reason == VM_EXIT_RESET && on_reboot == ON_REBOOT_RESTART) {
+	/* A VM configured through the API cannot be rebuilt by re-running argv: it ends, as in Firecracker. */
+	if (reason == VM_EXIT_RESET && on_reboot == ON_REBOOT_RESTART && !wait_api) {
 		fprintf(stderr, "vessel: guest reset: restarting\n");
 		/* A fresh process image is the most complete reset there is. */
 		execv("/proc/self/exe", argv - 1);
@@ -344,6 +498,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (reason != VM_EXIT_POWEROFF)
 		fprintf(stderr, "vessel: %s\n", exit_message(reason));
+	api_config_free(&acfg);
 	return status;
 }
 

@@ -102,6 +102,7 @@ static void console_print_help(struct console *con)
 	static const char help[] =
 		"\r\nvessel console escape keys:\r\n"
 		"  C-a x    end the VM\r\n"
+		"  C-a p    press the power button (the guest shuts down)\r\n"
 		"  C-a C-a  send C-a to the guest\r\n"
 		"  C-a h    this help\r\n";
 
@@ -130,6 +131,11 @@ static size_t console_filter_escapes(struct console *con, uint8_t *buf, size_t l
 			if (con->quit)
 				con->quit(con->quit_ctx);
 			return out;
+		case 'p':
+		case 'P':
+			if (con->power_button)
+				con->power_button(con->power_button_ctx);
+			break;
 		case 'h':
 		case 'H':
 		case '?':

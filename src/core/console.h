@@ -3,7 +3,8 @@
  * The terminal console: stdin goes to the guest's console device, the guest's
  * output to stdout. A tty is put in raw mode (restored on every exit path,
  * including fatal signals). Ctrl-A is the escape key, as in QEMU:
- * Ctrl-A x ends the VM, Ctrl-A Ctrl-A sends one Ctrl-A, Ctrl-A h prints help.
+ * Ctrl-A x ends the VM, Ctrl-A p presses the power button, Ctrl-A Ctrl-A sends
+ * one Ctrl-A, Ctrl-A h prints help.
  */
 #ifndef VESSEL_CORE_CONSOLE_H
 #define VESSEL_CORE_CONSOLE_H
@@ -29,6 +30,8 @@ struct console {
 	void *input_ctx;
 	void (*quit)(void *ctx);   /* Ctrl-A x */
 	void *quit_ctx;
+	void (*power_button)(void *ctx);   /* Ctrl-A p */
+	void *power_button_ctx;
 };
 
 /* Sets up the console on in_fd/out_fd; a tty in_fd goes raw. 0 or -errno. */

@@ -186,6 +186,9 @@ static void *vcpu_thread(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	vcpu->first_run_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
 	while (atomic_load(&vm->exit_reason) == VM_EXIT_NONE) {
+		vm_vcpu_checkpoint(vm);
+		if (atomic_load(&vm->exit_reason) != VM_EXIT_NONE)
+			break;
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu->run->immediate_exit = 0;
@@ -198,6 +201,7 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
+	vm_vcpu_thread_exit(vm);
 	return NULL;
 }
 

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/vcpu.h"
 #include "devices/legacy/serial.h"
+#include "devices/virtio/virtio_console.h"
 
 #define VM_MAX_RAM_REGIONS 4
 #define CONSOLE_RETRY_MS 5
@@ -81,9 +82,17 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	int ret;
 
 	*vm = (struct vm){ .cfg = *cfg, .fd = -1, .stop_fd = -1, .console = cfg->console };
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
+	vm->loop.epfd = -1;
 	ret = kvm_open(&vm->kvm, err, errlen);
 	if (ret)
 		return ret;
+	ret = event_loop_init(&vm->loop);
+	if (ret) {
+		snprintf(err, errlen, "event loop: %s", strerror(-ret));
+		goto out_destroy;
+	}
 	if (cfg->nr_cpus > (uint32_t)vm->kvm.max_vcpus) {
 		snprintf(err, errlen, "cpus: %u is more than this host's KVM allows (%d)",
 			 cfg->nr_cpus, vm->kvm.max_vcpus);
@@ -172,11 +181,35 @@ static void vm_console_quit(void *ctx)
 	vm_request_stop(vm, VM_EXIT_USER);
 }
 
+static void vm_console_power_button(void *ctx)
+{
+	struct vm *vm = ctx;
+	int ret = vm_power_button(vm);
+
+	if (ret)
+		log_error("power button: %s", strerror(-ret));
+}
+
 static size_t vm_console_to_serial(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct vm *vm = ctx;
 
 	return serial_receive(vm->com1, buf, len);
+}
+
+static size_t vm_console_to_virtio(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct vm *vm = ctx;
+
+	return virtio_console_receive(vm->hvc, buf, len);
+}
+
+/* The console input target: the device --console chose. */
+static console_input_fn vm_console_input(const struct vm *vm)
+{
+	if (vm->cfg.console_device == VM_CONSOLE_VIRTIO && vm->hvc)
+		return vm_console_to_virtio;
+	return vm_console_to_serial;
 }
 
 struct vm_console_pump {
@@ -223,54 +256,125 @@ static void vm_console_on_input(void *ctx, uint32_t events)
 
 enum vm_exit_reason vm_run(struct vm *vm)
 {
-	struct event_loop loop;
-	struct vm_console_pump pump = { .vm = vm, .loop = &loop };
+	struct event_loop *loop = &vm->loop;
+	struct vm_console_pump pump = { .vm = vm, .loop = loop };
 	int ret;
 
-	ret = event_loop_init(&loop);
+	ret = event_loop_add(loop, vm->stop_fd, EPOLLIN, vm_handle_stop, loop);
 	if (ret) {
 		log_error("event loop: %s", strerror(-ret));
 		return VM_EXIT_VMM_ERROR;
 	}
-	ret = event_loop_add(&loop, vm->stop_fd, EPOLLIN, vm_handle_stop, &loop);
-	if (ret) {
-		log_error("event loop: %s", strerror(-ret));
-		vm_request_stop(vm, VM_EXIT_VMM_ERROR);
-		goto out_loop;
-	}
 	if (vm->console) {
-		vm->console->input = vm_console_to_serial;
+		vm->console->input = vm_console_input(vm);
 		vm->console->input_ctx = vm;
 		vm->console->quit = vm_console_quit;
 		vm->console->quit_ctx = vm;
-		loop.idle_fn = vm_console_idle;
-		loop.idle_ctx = &pump;
+		vm->console->power_button = vm_console_power_button;
+		vm->console->power_button_ctx = vm;
+		loop->idle_fn = vm_console_idle;
+		loop->idle_ctx = &pump;
 		vm_console_update(&pump);
 		if (vm->console->in_open && !pump.watching)
 			log_debug("console input is not pollable (a regular file?); ignoring it");
 	}
 
+	vm->nr_vcpu_threads = vm->cfg.nr_cpus;
 	for (uint32_t i = 0; i < vm->cfg.nr_cpus; i++) {
 		ret = vcpu_start(&vm->vcpus[i]);
 		if (ret) {
 			log_error("vCPU %u: cannot start its thread: %s", i, strerror(-ret));
 			vm_request_stop(vm, VM_EXIT_VMM_ERROR);
+			pthread_mutex_lock(&vm->pause_lock);
+			vm->nr_vcpu_threads -= vm->cfg.nr_cpus - i;
+			pthread_mutex_unlock(&vm->pause_lock);
 			break;
 		}
 	}
 
-	ret = event_loop_run(&loop);
+	ret = event_loop_run(loop);
 	if (ret) {
 		log_error("event loop: %s", strerror(-ret));
 		vm_request_stop(vm, VM_EXIT_VMM_ERROR);
 	}
+	/* Parked vCPUs wake up, see the stop reason and leave. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	for (uint32_t i = 0; i < vm->cfg.nr_cpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (uint32_t i = 0; i < vm->cfg.nr_cpus; i++)
 		vcpu_join(&vm->vcpus[i]);
-out_loop:
-	event_loop_destroy(&loop);
 	return (enum vm_exit_reason)atomic_load(&vm->exit_reason);
+}
+
+int vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->pause_requested) {
+		pthread_mutex_unlock(&vm->pause_lock);
+		return -EALREADY;
+	}
+	vm->pause_requested = true;
+	pthread_mutex_unlock(&vm->pause_lock);
+
+	for (uint32_t i = 0; i < vm->cfg.nr_cpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->nr_parked < vm->nr_vcpu_threads && atomic_load(&vm->exit_reason) == VM_EXIT_NONE)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return atomic_load(&vm->exit_reason) == VM_EXIT_NONE ? 0 : -ESHUTDOWN;
+}
+
+int vm_resume(struct vm *vm)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (!vm->pause_requested)
+		ret = -EALREADY;
+	vm->pause_requested = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return ret;
+}
+
+int vm_power_button(struct vm *vm)
+{
+	return arch_power_button(vm);
+}
+
+bool vm_is_paused(struct vm *vm)
+{
+	bool paused;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	paused = vm->pause_requested;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return paused;
+}
+
+void vm_vcpu_checkpoint(struct vm *vm)
+{
+	if (!__atomic_load_n(&vm->pause_requested, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->nr_parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (vm->pause_requested && atomic_load(&vm->exit_reason) == VM_EXIT_NONE)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->nr_parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_vcpu_thread_exit(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->nr_vcpu_threads--;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 /* Resident bytes of guest RAM, from mincore() in chunks to bound the vector. */
@@ -320,6 +424,9 @@ void vm_destroy(struct vm *vm)
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_map_size);
 	vm->ram = NULL;
+	event_loop_destroy(&vm->loop);
+	pthread_cond_destroy(&vm->pause_cond);
+	pthread_mutex_destroy(&vm->pause_lock);
 	if (vm->stop_fd >= 0)
 		close(vm->stop_fd);
 	vm->stop_fd = -1;

@@ -16,8 +16,11 @@
 #include "arch/x86/arch.h"
 #include "boot/boot.h"
 #include "core/bus.h"
+#include "core/event_loop.h"
 #include "core/guest_mem.h"
 #include "core/kvm.h"
+#include "devices/virtio/virtio_blk.h"
+#include "net/net_config.h"
 
 /* Why a VM stopped. Each maps to one documented exit status (see main.c). */
 enum vm_exit_reason {
@@ -29,6 +32,15 @@ enum vm_exit_reason {
 	VM_EXIT_USER,           /* Ctrl-A x on the console */
 	VM_EXIT_SIGNAL,         /* SIGINT / SIGTERM / SIGHUP */
 	VM_EXIT_VMM_ERROR,      /* vessel itself failed while running */
+	VM_EXIT_SHUTDOWN_TIMEOUT, /* the API's shutdown timed out and stopped the guest */
+};
+
+#define VM_MAX_DISKS 8
+
+/* Which guest device the terminal's input goes to (--console). */
+enum vm_console_device {
+	VM_CONSOLE_SERIAL = 0,  /* COM1 (ttyS0) */
+	VM_CONSOLE_VIRTIO,      /* a virtio-console (hvc0); COM1 output still shows */
 };
 
 struct vm_config {
@@ -39,6 +51,12 @@ struct vm_config {
 	const char *cmdline;
 	enum cpu_model cpu_model;
 	struct console *console;    /* the terminal console, or NULL for none */
+	enum vm_console_device console_device;
+	bool rng;                   /* a virtio-rng device fed from the host's getrandom() */
+	struct virtio_blk_config disks[VM_MAX_DISKS];   /* virtio-blk, in command-line order */
+	uint32_t nr_disks;
+	struct net_config nets[NET_MAX_DEVICES];       /* virtio-net, in command-line order */
+	uint32_t nr_nets;
 };
 
 struct vcpu;
@@ -47,6 +65,10 @@ struct i8042;
 struct cmos;
 struct acpi_pm;
 struct console;
+struct pci_bus;
+struct virtio_pci;
+
+#define VM_MAX_VIRTIO_DEVICES 16
 
 struct vm {
 	struct vm_config cfg;
@@ -68,10 +90,22 @@ struct vm {
 	struct i8042 *i8042;
 	struct cmos *cmos;
 	struct acpi_pm *acpi_pm;
+	struct pci_bus *pci;
+	struct virtio_pci *virtio[VM_MAX_VIRTIO_DEVICES];
+	uint32_t nr_virtio;
+	struct virtio_dev *hvc;     /* the virtio-console (owned by its transport), or NULL */
 
 	struct vcpu *vcpus;
 
 	struct console *console;
+	struct event_loop loop;     /* run by vm_run() on the calling thread */
+
+	/* Pause: vCPU threads park until resumed (see vm_pause()). */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested;
+	uint32_t nr_parked;         /* vCPU threads parked now */
+	uint32_t nr_vcpu_threads;   /* vCPU threads still running their loop */
 
 	atomic_int exit_reason;     /* enum vm_exit_reason; first one wins */
 	int exit_signal;            /* for VM_EXIT_SIGNAL */
@@ -87,6 +121,28 @@ enum vm_exit_reason vm_run(struct vm *vm);
 
 /* Asks the VM to stop (any thread, async-signal-safe). The first reason wins. */
 void vm_request_stop(struct vm *vm, enum vm_exit_reason reason);
+
+/*
+ * Stops every vCPU and returns once all are out of the guest (from any
+ * thread but a vCPU's). 0, or -EALREADY if already paused, -ESHUTDOWN if the
+ * VM is stopping.
+ */
+int vm_pause(struct vm *vm);
+/* Lets the vCPUs run again. 0, or -EALREADY if not paused. */
+int vm_resume(struct vm *vm);
+bool vm_is_paused(struct vm *vm);
+
+/*
+ * Presses the guest's ACPI power button (any thread): an OS that handles
+ * it shuts down and powers off; the VM keeps running until it does. 0, or
+ * -errno if the interrupt could not be raised.
+ */
+int vm_power_button(struct vm *vm);
+
+/* Called by a vCPU thread between runs: parks it while a pause is requested. */
+void vm_vcpu_checkpoint(struct vm *vm);
+/* Called by a vCPU thread when its loop ends. */
+void vm_vcpu_thread_exit(struct vm *vm);
 
 struct vm_stats {
 	uint64_t exits;             /* KVM_RUN returns to user space, all vCPUs */

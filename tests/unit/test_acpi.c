@@ -327,6 +327,33 @@ static void check_dsdt_pci(const uint8_t *d, uint32_t len)
 	CHECK(!mem_contains(d, len, prt, sizeof(prt)));         /* MSI-X only */
 }
 
+/*
+ * The GED (ACPI0013) with one extended interrupt descriptor for
+ * LAYOUT_GSI_GED, its _EVT, and the PNP0C0C power button it notifies.
+ */
+static void check_dsdt_ged(const uint8_t *d, uint32_t len)
+{
+	/* StringPrefix "ACPI0013" NUL: _HID as a string, not an EisaId. */
+	const uint8_t ged_hid[] = { 0x0d, 'A', 'C', 'P', 'I', '0', '0', '1', '3', 0x00 };
+	const uint8_t pnp0c0c[] = { 0x41, 0xd0, 0x0c, 0x0c };
+	/* Extended interrupt, length 6: consumer | edge, active high, exclusive; one GSI. */
+	const uint8_t irq[] = { 0x89, 0x06, 0x00, 0x03, 0x01, LAYOUT_GSI_GED & 0xff,
+				(LAYOUT_GSI_GED >> 8) & 0xff, 0, 0 };
+	/* Notify (PWRB, 0x80): NotifyOp, name, BytePrefix 0x80. */
+	const uint8_t notify[] = { 0x86, 'P', 'W', 'R', 'B', 0x0a, 0x80 };
+	const uint8_t evt[] = { '_', 'E', 'V', 'T' };
+
+	CHECK(mem_contains(d, len, ged_hid, sizeof(ged_hid)));
+	CHECK(mem_contains(d, len, pnp0c0c, sizeof(pnp0c0c)));
+	CHECK(mem_contains(d, len, irq, sizeof(irq)));
+	CHECK(mem_contains(d, len, evt, sizeof(evt)));
+	CHECK(mem_contains(d, len, notify, sizeof(notify)));
+	/* A free ISA pin: not COM1's, COM2's, the RTC's or the i8042's. */
+	CHECK(LAYOUT_GSI_GED < 16);
+	CHECK(LAYOUT_GSI_GED != LAYOUT_IRQ_COM1 && LAYOUT_GSI_GED != LAYOUT_IRQ_COM2);
+	CHECK(LAYOUT_GSI_GED != LAYOUT_IRQ_RTC && LAYOUT_GSI_GED != 1);
+}
+
 static void test_dsdt(void)
 {
 	/* IO (Decode16, min, max, align 1, len) and IRQNoFlags masks, from layout.h. */
@@ -363,6 +390,7 @@ static void test_dsdt(void)
 	CHECK(mem_contains(d, len, pnp0b00, sizeof(pnp0b00)));
 	CHECK(!mem_contains(d, len, pnp0303, sizeof(pnp0303)));
 	check_dsdt_pci(d, len);
+	check_dsdt_ged(d, len);
 }
 
 /* Pointers are guest-physical: moving base_gpa moves them all, bytes aside. */

@@ -10,6 +10,7 @@ struct fake_guest {
 	size_t len;
 	size_t room;      /* how much the guest takes per call */
 	int quits;
+	int presses;      /* power button */
 };
 
 static size_t fake_input(void *ctx, const uint8_t *buf, size_t len)
@@ -27,6 +28,11 @@ static void fake_quit(void *ctx)
 	((struct fake_guest *)ctx)->quits++;
 }
 
+static void fake_power_button(void *ctx)
+{
+	((struct fake_guest *)ctx)->presses++;
+}
+
 static void setup(struct console *con, struct fake_guest *g, int fds[2])
 {
 	CHECK_EQ(pipe(fds), 0);
@@ -35,6 +41,8 @@ static void setup(struct console *con, struct fake_guest *g, int fds[2])
 	con->input_ctx = g;
 	con->quit = fake_quit;
 	con->quit_ctx = g;
+	con->power_button = fake_power_button;
+	con->power_button_ctx = g;
 }
 
 static void feed(struct console *con, int fd, const char *s, size_t len)
@@ -79,6 +87,32 @@ static void test_escape_keys(void)
 	close(fds[1]);
 }
 
+static void test_power_button_key(void)
+{
+	struct fake_guest g = { .room = SIZE_MAX };
+	struct console con;
+	int fds[2];
+
+	setup(&con, &g, fds);
+	feed(&con, fds[1], "a\x01pb", 4);           /* C-a p presses; typing goes on */
+	CHECK_EQ(g.presses, 1);
+	CHECK_EQ(g.quits, 0);
+	CHECK_EQ(g.len, 2);
+	CHECK(memcmp(g.got, "ab", 2) == 0);
+	feed(&con, fds[1], "\x01", 1);              /* split across reads, upper case */
+	feed(&con, fds[1], "P", 1);
+	CHECK_EQ(g.presses, 2);
+	feed(&con, fds[1], "p", 1);                  /* a plain p is just a p */
+	CHECK_EQ(g.presses, 2);
+	CHECK_EQ(g.len, 3);
+	CHECK_EQ(g.got[2], 'p');
+	con.power_button = NULL;                     /* no handler: swallowed, no crash */
+	feed(&con, fds[1], "\x01p", 2);
+	CHECK_EQ(g.len, 3);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 static void test_input_waits_while_guest_is_full(void)
 {
 	struct fake_guest g = { .room = 0 };
@@ -116,5 +150,6 @@ static void test_eof_stops_reading(void)
 	close(fds[0]);
 }
 
-TEST_MAIN(test_plain_input_passes_through, test_escape_keys, test_input_waits_while_guest_is_full,
+TEST_MAIN(test_plain_input_passes_through, test_escape_keys, test_power_button_key,
+	  test_input_waits_while_guest_is_full,
 	  test_eof_stops_reading)

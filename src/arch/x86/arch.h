@@ -44,6 +44,9 @@ __attribute__((warn_unused_result))
 int arch_platform_create(struct vm *vm, char *err, size_t errlen);
 void arch_platform_destroy(struct vm *vm);
 
+/* Presses the ACPI power button: pulses the GED's interrupt. Any thread; 0 or -errno. */
+int arch_power_button(struct vm *vm);
+
 /* Per vCPU: CPUID, MSRs, LAPIC; for the boot vCPU also the entry registers. */
 __attribute__((warn_unused_result))
 int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu, char *err, size_t errlen);

@@ -57,6 +57,11 @@
 #define LAYOUT_PORT_I8042_CMD   0x64
 #define LAYOUT_PORT_CMOS        0x70        /* 0x70 index, 0x71 data */
 #define LAYOUT_IRQ_RTC          8
+/*
+ * The ACPI Generic Event Device's interrupt (edge, active high): its only
+ * event is the power button. 9 is the PC's SCI pin, unused without an SCI.
+ */
+#define LAYOUT_GSI_GED          9
 /* ACPI hardware-reduced registers (FADT sleep control/status, reset). */
 #define LAYOUT_PORT_ACPI_SLEEP_CTL  0x600
 #define LAYOUT_PORT_ACPI_SLEEP_STS  0x601

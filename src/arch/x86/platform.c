@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "arch/x86/arch.h"
 #include "arch/x86/layout.h"
@@ -12,6 +14,12 @@
 #include "core/vm.h"
 #include "devices/legacy/legacy.h"
 #include "devices/legacy/serial.h"
+#include "devices/virtio/virtio_blk.h"
+#include "devices/virtio/virtio_console.h"
+#include "devices/virtio/virtio_net.h"
+#include "devices/virtio/virtio_rng.h"
+#include "pci/pci.h"
+#include "pci/virtio_pci.h"
 
 static void platform_irq_set(void *ctx, uint32_t gsi, int level)
 {
@@ -36,6 +44,72 @@ static struct irq_line platform_irq(struct vm *vm, uint32_t gsi)
 
 static void platform_serial_discard(void *ctx, const uint8_t *buf, size_t len)
 {
+}
+
+/* Puts a virtio device on the PCI bus behind the virtio-pci transport. */
+static int platform_add_virtio(struct vm *vm, struct virtio_dev *vdev)
+{
+	struct virtio_pci_config cfg = {
+		.mem = &vm->mem,
+		.loop = &vm->loop,
+		.vm_fd = vm->fd,
+		.msi = irq_routing_msi_controller(&vm->arch.irq_routing),
+	};
+	struct virtio_pci *vp;
+	int ret;
+
+	if (!vdev)
+		return -ENOMEM;
+	if (vm->nr_virtio == VM_MAX_VIRTIO_DEVICES) {
+		vdev->ops->destroy(vdev);
+		return -ENOSPC;
+	}
+	vp = virtio_pci_create(vdev, &cfg);
+	if (!vp) {
+		vdev->ops->destroy(vdev);
+		return -ENOMEM;
+	}
+	vm->virtio[vm->nr_virtio++] = vp;
+	ret = pci_bus_add(vm->pci, virtio_pci_pci_dev(vp));
+	return ret;
+}
+
+/* hvc0, fed by the terminal console; the guest sees the terminal's size (80x25 if not a tty). */
+static int platform_add_console(struct vm *vm)
+{
+	/* No terminal: the guest's output is dropped. */
+	struct virtio_console_config cfg = { .cols = 80, .rows = 25,
+					     .out = vm->console ? console_write_output : NULL,
+					     .out_ctx = vm->console };
+	struct winsize ws;
+	struct virtio_dev *vdev;
+	int ret;
+
+	if (vm->console && isatty(vm->console->out_fd) &&
+	    !ioctl(vm->console->out_fd, TIOCGWINSZ, &ws) && ws.ws_col && ws.ws_row) {
+		cfg.cols = ws.ws_col;
+		cfg.rows = ws.ws_row;
+	}
+	vdev = virtio_console_create(&cfg);
+	ret = platform_add_virtio(vm, vdev);
+	if (!ret)
+		vm->hvc = vdev;
+	return ret;
+}
+
+/* A virtio-net device over the backend a --net option names; err says what failed. */
+static int platform_add_net(struct vm *vm, const struct net_config *cfg, char *err, size_t errlen)
+{
+	struct net_backend *be;
+	int ret;
+
+	ret = net_backend_create(cfg, &vm->loop, &be, err, errlen);
+	if (ret)
+		return ret;
+	ret = platform_add_virtio(vm, virtio_net_create(be, cfg->mac, &vm->loop));
+	if (ret)
+		snprintf(err, errlen, "virtio-net: cannot create the device");
+	return ret;
 }
 
 int arch_platform_create(struct vm *vm, char *err, size_t errlen)
@@ -82,6 +156,47 @@ int arch_platform_create(struct vm *vm, char *err, size_t errlen)
 	ret = bus_register(&vm->pio, LAYOUT_PORT_ACPI_SLEEP_CTL, ACPI_PM_PORT_LEN, &acpi_pm_ops, vm->acpi_pm);
 	if (ret)
 		goto out_err;
+
+	what = "PCI host bridge";
+	ret = -ENOMEM;
+	vm->pci = calloc(1, sizeof(*vm->pci));
+	if (!vm->pci)
+		goto out_err;
+	ret = pci_bus_init(vm->pci, &vm->pio, &vm->mmio);
+	if (ret) {
+		free(vm->pci);
+		vm->pci = NULL;
+		goto out_err;
+	}
+
+	if (vm->cfg.rng) {
+		what = "virtio-rng";
+		ret = platform_add_virtio(vm, virtio_rng_create());
+		if (ret)
+			goto out_err;
+	}
+	if (vm->cfg.console_device == VM_CONSOLE_VIRTIO) {
+		what = "virtio-console";
+		ret = platform_add_console(vm);
+		if (ret)
+			goto out_err;
+	}
+	/* In command-line order: the first --disk is /dev/vda. */
+	for (uint32_t i = 0; i < vm->cfg.nr_disks; i++) {
+		struct virtio_dev *vdev = virtio_blk_create(&vm->cfg.disks[i], &vm->loop, err, errlen);
+
+		if (!vdev)
+			return -EINVAL;
+		what = "virtio-blk";
+		ret = platform_add_virtio(vm, vdev);
+		if (ret)
+			goto out_err;
+	}
+	for (uint32_t i = 0; i < vm->cfg.nr_nets; i++) {
+		ret = platform_add_net(vm, &vm->cfg.nets[i], err, errlen);
+		if (ret)
+			return ret;
+	}
 	return 0;
 
 out_err:
@@ -89,8 +204,33 @@ out_err:
 	return ret;
 }
 
+/*
+ * The GED's interrupt is edge-triggered: a 0->1 edge latches it in the
+ * IOAPIC, so a pulse is one press. A pulse while paused is delivered on resume.
+ */
+int arch_power_button(struct vm *vm)
+{
+	struct kvm_irq_level irq = { .irq = LAYOUT_GSI_GED, .level = 1 };
+
+	if (ioctl(vm->fd, KVM_IRQ_LINE, &irq))
+		return -errno;
+	irq.level = 0;
+	if (ioctl(vm->fd, KVM_IRQ_LINE, &irq))
+		return -errno;
+	return 0;
+}
+
 void arch_platform_destroy(struct vm *vm)
 {
+	for (uint32_t i = 0; i < vm->nr_virtio; i++)
+		virtio_pci_destroy(vm->virtio[i]);
+	vm->nr_virtio = 0;
+	vm->hvc = NULL;
+	if (vm->pci) {
+		pci_bus_destroy(vm->pci);
+		free(vm->pci);
+		vm->pci = NULL;
+	}
 	if (vm->acpi_pm)
 		acpi_pm_destroy(vm->acpi_pm);
 	if (vm->cmos)

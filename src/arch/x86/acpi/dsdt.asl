@@ -71,6 +71,35 @@ DefinitionBlock ("", "DSDT", 2, "VESSEL", "VESSELVM", 1)
             })
         }
 
+        /*
+         * Generic Event Device (ACPI 6.4 5.6.9): its one interrupt makes the
+         * OS run _EVT with the GSI, which presses the power button. One event
+         * source, so no status register saying which event fired.
+         */
+        Device (GED)
+        {
+            Name (_HID, "ACPI0013")
+            Name (_UID, Zero)
+            Name (_CRS, ResourceTemplate ()
+            {
+                Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) { LAYOUT_GSI_GED }
+            })
+            Method (_EVT, 1, Serialized)
+            {
+                If (Arg0 == LAYOUT_GSI_GED)
+                {
+                    Notify (\_SB.PWRB, 0x80)
+                }
+            }
+        }
+
+        /* A control-method power button (the FADT says there is no fixed one). */
+        Device (PWRB)
+        {
+            Name (_HID, EisaId ("PNP0C0C"))
+            Name (_UID, Zero)
+        }
+
         Device (RTC)
         {
             Name (_HID, EisaId ("PNP0B00"))

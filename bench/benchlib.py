@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: MIT
+"""Shared pieces of the benchmarks that run a workload inside the test guest
+under vessel and under QEMU and read the guest's key=value results."""
+
+import os
+import platform
+import re
+import statistics
+import subprocess
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+QEMU_CPU = "host,-arch-capabilities"  # plain "host" aborts on kvm_pvm
+
+
+def host_description():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    kvm = ("kvm_pvm (nested, guest kernel mode emulated)"
+           if os.path.exists("/sys/module/kvm_pvm") else "KVM")
+    return "%s, %d CPUs, %s, Linux %s" % (model, os.cpu_count() or 0, kvm, platform.release())
+
+
+def qemu_version(qemu="qemu-system-x86_64"):
+    try:
+        out = subprocess.run([qemu, "--version"], capture_output=True, text=True).stdout
+        return out.splitlines()[0] if out else "?"
+    except OSError:
+        return "not found"
+
+
+def vessel_argv(vessel, kernel, cmdline, cpus, memory, extra):
+    return [vessel, "run", "--stats", "--kernel", kernel, "--cmdline", cmdline,
+            "--cpus", str(cpus), "--memory", memory] + list(extra)
+
+
+def qemu_argv(kernel, cmdline, cpus, memory, extra, machine="q35", qemu="qemu-system-x86_64"):
+    return [qemu, "-enable-kvm", "-cpu", QEMU_CPU, "-M", machine, "-smp", str(cpus),
+            "-m", memory, "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
+            "-kernel", kernel, "-append", cmdline] + list(extra)
+
+
+def run_guest(argv, timeout=600):
+    """Runs a VM to completion; returns (guest key=value dict, vessel stats dict, output)."""
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=timeout)
+    out = p.stdout + p.stderr
+    values = {}
+    for line in out.replace("\r", "").splitlines():
+        m = re.match(r"^([A-Za-z0-9_.]+)=(\S*)$", line)
+        if m:
+            values[m.group(1)] = m.group(2)
+    stats = {}
+    m = re.search(r"vessel: stats: (.*)", out)
+    if m:
+        stats = dict(kv.split("=", 1) for kv in m.group(1).split())
+    return values, stats, out
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
