@@ -37,8 +37,10 @@ static void virtio_console_set_broken(struct virtio_console *con, const char *wh
 /* ---- transmit ---- */
 
 /* Sends every available transmit chain to the sink; 0 or -EINVAL. */
-static int virtio_console_tx_drain(struct virtio_console *con, struct virtq *vq, unsigned int *served)
+static int virtio_console_tx_drain(void *ctx, unsigned int *served)
 {
+	struct virtio_console *con = ctx;
+	struct virtq *vq = &con->vdev.queues[VIRTIO_CONSOLE_TXQ];
 	struct virtq_chain *chain = &con->chain;
 	int ret;
 
@@ -58,27 +60,12 @@ static int virtio_console_tx_drain(struct virtio_console *con, struct virtq *vq,
 static void virtio_console_tx(struct virtio_console *con)
 {
 	struct virtq *vq = &con->vdev.queues[VIRTIO_CONSOLE_TXQ];
-	unsigned int served = 0, before;
-	bool armed = false;
+	unsigned int served = 0;
 	int ret;
 
 	if (!vq->state.ready)
 		return;
-	/*
-	 * With event idx, re-check after publishing avail_event: the driver
-	 * may have added a buffer before it could see the new value, and then
-	 * it will not notify for it.
-	 */
-	for (;;) {
-		before = served;
-		ret = virtio_console_tx_drain(con, vq, &served);
-		if (ret < 0)
-			break;
-		if (!vq->event_idx || (armed && served == before))
-			break;
-		virtq_set_avail_event(vq);
-		armed = true;
-	}
+	ret = virtq_serve(vq, virtio_console_tx_drain, con, &served);
 	if (served)
 		con->vdev.transport->signal_used(&con->vdev, VIRTIO_CONSOLE_TXQ);
 	if (ret < 0)

@@ -297,30 +297,30 @@ static int virtio_net_tx_one(struct virtio_net *net, const struct virtq_chain *c
 	return 0;
 }
 
+/* Sends every available transmit chain; 0 or -EINVAL (malformed). */
+static int virtio_net_tx_drain(void *ctx, unsigned int *sent)
+{
+	struct virtio_net *net = ctx;
+	struct virtq *vq = &net->vdev.queues[VIRTIO_NET_TXQ];
+	int ret;
+
+	while ((ret = virtq_pop(vq, &net->chain)) == 1) {
+		ret = virtio_net_tx_one(net, &net->chain);
+		if (ret < 0)
+			return ret;
+		virtq_push(vq, net->chain.head, 0);
+		(*sent)++;
+	}
+	return ret;
+}
+
 static void virtio_net_tx_run(struct virtio_net *net)
 {
 	struct virtq *vq = &net->vdev.queues[VIRTIO_NET_TXQ];
-	unsigned int sent = 0, before;
-	bool armed = false;
+	unsigned int sent = 0;
 	int ret;
 
-	/* As virtio-rng: with event idx, look again after publishing avail_event. */
-	for (;;) {
-		before = sent;
-		while ((ret = virtq_pop(vq, &net->chain)) == 1) {
-			ret = virtio_net_tx_one(net, &net->chain);
-			if (ret < 0)
-				break;
-			virtq_push(vq, net->chain.head, 0);
-			sent++;
-		}
-		if (ret < 0)
-			break;
-		if (!vq->event_idx || (armed && sent == before))
-			break;
-		virtq_set_avail_event(vq);
-		armed = true;
-	}
+	ret = virtq_serve(vq, virtio_net_tx_drain, net, &sent);
 	if (sent)
 		net->vdev.transport->signal_used(&net->vdev, VIRTIO_NET_TXQ);
 	if (ret < 0)

@@ -49,8 +49,10 @@ static uint32_t virtio_rng_fill(const struct virtq_chain *chain)
 }
 
 /* Serves every available chain, counting them in *served; 0 or -EINVAL (bad ring/chain). */
-static int virtio_rng_drain(struct virtio_rng *rng, struct virtq *vq, unsigned int *served)
+static int virtio_rng_drain(void *ctx, unsigned int *served)
 {
+	struct virtio_rng *rng = ctx;
+	struct virtq *vq = &rng->vdev.queues[0];
 	int ret;
 
 	while ((ret = virtq_pop(vq, &rng->chain)) == 1) {
@@ -67,8 +69,7 @@ static void virtio_rng_queue_notify(struct virtio_dev *vdev, uint16_t q)
 {
 	struct virtio_rng *rng = vdev->priv;
 	struct virtq *vq = &vdev->queues[0];
-	unsigned int served = 0, before;
-	bool armed = false;
+	unsigned int served = 0;
 	int ret;
 
 	if (q != 0) {
@@ -77,21 +78,7 @@ static void virtio_rng_queue_notify(struct virtio_dev *vdev, uint16_t q)
 	}
 	if (rng->broken)
 		return;
-	/*
-	 * With event idx, re-check after publishing avail_event: the driver
-	 * may have added a buffer before it could see the new value, and then
-	 * it will not notify for it.
-	 */
-	for (;;) {
-		before = served;
-		ret = virtio_rng_drain(rng, vq, &served);
-		if (ret < 0)
-			break;
-		if (!vq->event_idx || (armed && served == before))
-			break;
-		virtq_set_avail_event(vq);
-		armed = true;
-	}
+	ret = virtq_serve(vq, virtio_rng_drain, rng, &served);
 	if (served)
 		vdev->transport->signal_used(vdev, 0);
 	if (ret < 0) {

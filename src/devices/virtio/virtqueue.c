@@ -334,6 +334,23 @@ void virtq_notify_on_next_avail(struct virtq *vq)
 	virtq_write_avail_event(vq, avail_idx);
 }
 
+int virtq_serve(struct virtq *vq, virtq_drain_fn drain, void *ctx, unsigned int *served)
+{
+	bool armed = false;
+
+	for (;;) {
+		unsigned int before = *served;
+		int ret = drain(ctx, served);
+
+		if (ret < 0)
+			return ret;
+		if (!vq->event_idx || (armed && *served == before))
+			return 0;
+		virtq_set_avail_event(vq);
+		armed = true;
+	}
+}
+
 uint32_t virtq_chain_read(const struct virtq_chain *chain, uint32_t offset, void *dst, uint32_t len)
 {
 	uint32_t done = 0;

@@ -93,6 +93,16 @@ void virtq_set_avail_event(struct virtq *vq);
  */
 void virtq_notify_on_next_avail(struct virtq *vq);
 
+/*
+ * Serves a queue until it is empty. drain(ctx, served) pops and answers
+ * chains, counting them in *served; 0 or -errno to stop. With event idx the
+ * driver may add a chain just before it sees a new avail_event and then not
+ * notify, so after each drain avail_event is published and the queue drained
+ * again, until a pass finds nothing. 0, or drain's error.
+ */
+typedef int (*virtq_drain_fn)(void *ctx, unsigned int *served);
+int virtq_serve(struct virtq *vq, virtq_drain_fn drain, void *ctx, unsigned int *served);
+
 /* Copies up to len bytes from the chain's readable buffers, starting at offset. */
 uint32_t virtq_chain_read(const struct virtq_chain *chain, uint32_t offset, void *dst, uint32_t len);
 /* Copies up to len bytes into the chain's writable buffers, starting at offset. */
