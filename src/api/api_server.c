@@ -10,13 +10,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
+#include "api/mhd.h"
 
 #include "api/api_routes.h"
 #include "api/api_server.h"
 
 #define API_CONN_TIMEOUT_S  30
 #define API_DRAIN_MS        500     /* how long responses in flight may take at exit */
+
+/* The process's libmicrohttpd, loaded by the first api_server_create(). */
+static const struct mhd_fn *mhd;
 
 struct api_server {
 	struct MHD_Daemon *mhd;
@@ -38,13 +41,13 @@ static enum MHD_Result api_server_send(struct MHD_Connection *conn, const struct
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	resp = mhd->create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
 	if (r->body)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	ret = MHD_queue_response(conn, (unsigned int)r->status, resp);
-	MHD_destroy_response(resp);
+		mhd->add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	ret = mhd->queue_response(conn, (unsigned int)r->status, resp);
+	mhd->destroy_response(resp);
 	return ret;
 }
 
@@ -66,7 +69,7 @@ static int api_server_check_headers(struct MHD_Connection *conn, const char *ver
 
 	if (strcmp(version, MHD_HTTP_VERSION_1_1))
 		return MHD_HTTP_HTTP_VERSION_NOT_SUPPORTED;
-	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	cl = mhd->lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > API_MAX_BODY)
 		return MHD_HTTP_CONTENT_TOO_LARGE;
 	return 0;
@@ -202,6 +205,9 @@ struct api_server *api_server_create(const char *path, struct api_channel *ch, c
 	struct api_server *srv;
 	int fd;
 
+	mhd = mhd_load(err, errlen);
+	if (!mhd)
+		return NULL;
 	srv = calloc(1, sizeof(*srv));
 	if (!srv) {
 		snprintf(err, errlen, "out of memory");
@@ -217,7 +223,7 @@ struct api_server *api_server_create(const char *path, struct api_channel *ch, c
 	if (fd < 0)
 		goto out_free;
 	/* One internal thread polls every connection and runs the handler: the API thread. */
-	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC,
+	srv->mhd = mhd->start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC,
 				    0, NULL, NULL, api_server_on_request, srv,
 				    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				    MHD_OPTION_NOTIFY_COMPLETED, api_server_on_completed, NULL,
@@ -245,17 +251,17 @@ void api_server_destroy(struct api_server *srv)
 	 * the VM) may still be on its way out: stop accepting, and give open
 	 * connections up to API_DRAIN_MS to finish before closing them.
 	 */
-	MHD_socket listen_fd = MHD_quiesce_daemon(srv->mhd);
+	MHD_socket listen_fd = mhd->quiesce_daemon(srv->mhd);
 
 	for (int waited = 0; waited < API_DRAIN_MS; waited += 10) {
 		const union MHD_DaemonInfo *info =
-			MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+			mhd->get_daemon_info(srv->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 
 		if (!info || info->num_connections == 0)
 			break;
 		usleep(10 * 1000);
 	}
-	MHD_stop_daemon(srv->mhd);      /* joins the thread */
+	mhd->stop_daemon(srv->mhd);      /* joins the thread */
 	if (listen_fd != MHD_INVALID_SOCKET)
 		close(listen_fd);
 	unlink(srv->path);

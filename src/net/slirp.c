@@ -15,7 +15,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
-#include <slirp/libslirp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "net/slirp_lib.h"
 
 #define SLIRP_QUEUE_MAX     1024    /* frames waiting for the guest; then libslirp's drop */
 #define SLIRP_MTU           1500
@@ -55,6 +55,7 @@ struct net_slirp {
 	int epfd;                   /* the sockets libslirp watches */
 	int timer_fd;
 	int queue_fd;               /* eventfd: non-zero while the queue is not empty */
+	const struct slirp_fn *lib; /* libslirp, loaded on first use */
 
 	struct slirp_frame *head, *tail;
 	uint32_t queued;
@@ -320,7 +321,7 @@ static void slirp_rearm(struct net_slirp *s)
 	struct itimerspec its = { 0 };
 
 	s->nr_pfds = 0;
-	slirp_pollfds_fill(s->slirp, &timeout_ms, slirp_add_poll, s);
+	s->lib->pollfds_fill(s->slirp, &timeout_ms, slirp_add_poll, s);
 	slirp_sync_watches(s);
 
 	next = slirp_run_timers(s);
@@ -343,9 +344,9 @@ static void slirp_poll_once(struct net_slirp *s)
 	int n;
 
 	s->nr_pfds = 0;
-	slirp_pollfds_fill(s->slirp, &timeout_ms, slirp_add_poll, s);
+	s->lib->pollfds_fill(s->slirp, &timeout_ms, slirp_add_poll, s);
 	n = poll(s->pfds, s->nr_pfds, 0);
-	slirp_pollfds_poll(s->slirp, n < 0, slirp_get_revents, s);
+	s->lib->pollfds_poll(s->slirp, n < 0, slirp_get_revents, s);
 	slirp_rearm(s);
 }
 
@@ -393,7 +394,7 @@ static int net_slirp_send(struct net_backend *be, const struct iovec *iov, int i
 		memcpy(s->tx_buf + len, p, n);
 		len += n;
 	}
-	slirp_input(s->slirp, s->tx_buf, (int)len);
+	s->lib->input(s->slirp, s->tx_buf, (int)len);
 	slirp_rearm(s);
 	return 0;
 }
@@ -427,7 +428,7 @@ static int net_slirp_set_offload(struct net_backend *be, uint32_t offloads)
 static void net_slirp_free(struct net_slirp *s)
 {
 	if (s->slirp)
-		slirp_cleanup(s->slirp);
+		s->lib->cleanup(s->slirp);
 	while (s->timers)
 		slirp_cb_timer_free(s->timers, s);
 	while (s->head) {
@@ -471,7 +472,7 @@ static int net_slirp_add_hostfwds(struct net_slirp *s, const struct net_config *
 		struct in_addr host_addr = { .s_addr = h->host_addr };
 		struct in_addr guest_addr = { .s_addr = h->guest_addr ? h->guest_addr : guest.s_addr };
 
-		if (slirp_add_hostfwd(s->slirp, h->udp, host_addr, h->host_port, guest_addr, h->guest_port) < 0) {
+		if (s->lib->add_hostfwd(s->slirp, h->udp, host_addr, h->host_port, guest_addr, h->guest_port) < 0) {
 			snprintf(err, errlen, "--net user: hostfwd %s host port %u: cannot listen "
 				 "(in use, or a privileged port?)", h->udp ? "udp" : "tcp", h->host_port);
 			return -EADDRINUSE;
@@ -500,6 +501,11 @@ int net_slirp_create(const struct net_config *cfg, struct event_loop *loop,
 	}
 	s->loop = loop;
 	s->epfd = s->timer_fd = s->queue_fd = -1;
+	s->lib = slirp_lib_load(err, errlen);
+	if (!s->lib) {
+		free(s);
+		return -ENOENT;
+	}
 	inet_pton(AF_INET, "10.0.2.0", &sc.vnetwork);
 	inet_pton(AF_INET, "255.255.255.0", &sc.vnetmask);
 	inet_pton(AF_INET, "10.0.2.2", &sc.vhost);
@@ -515,7 +521,7 @@ int net_slirp_create(const struct net_config *cfg, struct event_loop *loop,
 		snprintf(err, errlen, "--net user: %s", strerror(-ret));
 		goto out_free;
 	}
-	s->slirp = slirp_new(&sc, &slirp_callbacks, s);
+	s->slirp = s->lib->new_(&sc, &slirp_callbacks, s);
 	if (!s->slirp) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "--net user: libslirp failed to start");
