@@ -122,6 +122,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	ret = arch_platform_create(vm, err, errlen);
 	if (ret)
 		goto out_destroy;
+	ret = vm_devices_create(vm, err, errlen);
+	if (ret)
+		goto out_destroy;
 
 	boot_cfg = (struct boot_config){
 		.kernel_path = cfg->kernel_path,
@@ -417,6 +420,7 @@ void vm_destroy(struct vm *vm)
 		free(vm->vcpus);
 		vm->vcpus = NULL;
 	}
+	vm_devices_destroy(vm);
 	arch_platform_destroy(vm);
 	arch_vm_destroy(vm);
 	bus_destroy(&vm->pio);

@@ -116,6 +116,11 @@ struct vm {
 __attribute__((warn_unused_result))
 int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen);
 
+/* The virtio devices the config asks for (vm_devices.c); 0 or -errno with err. */
+__attribute__((warn_unused_result))
+int vm_devices_create(struct vm *vm, char *err, size_t errlen);
+void vm_devices_destroy(struct vm *vm);
+
 /* Runs until the VM stops; returns why. */
 enum vm_exit_reason vm_run(struct vm *vm);
 

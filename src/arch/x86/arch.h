@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "arch/x86/irq_routing.h"
+#include "core/msi.h"
 
 struct vm;
 struct vcpu;
@@ -43,6 +44,9 @@ int arch_vm_init(struct vm *vm, char *err, size_t errlen);
 __attribute__((warn_unused_result))
 int arch_platform_create(struct vm *vm, char *err, size_t errlen);
 void arch_platform_destroy(struct vm *vm);
+
+/* Where devices get their MSI routes (irqfd + GSI routing). */
+struct msi_controller arch_msi_controller(struct vm *vm);
 
 /* Presses the ACPI power button: pulses the GED's interrupt. Any thread; 0 or -errno. */
 int arch_power_button(struct vm *vm);
