@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -81,7 +84,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	struct boot_config boot_cfg;
 	int ret;
 
-	*vm = (struct vm){ .cfg = *cfg, .fd = -1, .stop_fd = -1, .console = cfg->console };
+	*vm = (struct vm){ .cfg = *cfg, .fd = -1, .stop_fd = -1, .winch_fd = -1, .console = cfg->console };
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->loop.epfd = -1;
@@ -257,6 +260,42 @@ static void vm_console_on_input(void *ctx, uint32_t events)
 	vm_console_update(pump);
 }
 
+/* SIGWINCH: tell hvc0 the terminal's new size. */
+static void vm_handle_winch(void *ctx, uint32_t events)
+{
+	struct vm *vm = ctx;
+	struct signalfd_siginfo si;
+	struct winsize ws;
+
+	while (read(vm->winch_fd, &si, sizeof(si)) == sizeof(si))
+		;
+	if (!ioctl(vm->console->out_fd, TIOCGWINSZ, &ws) && ws.ws_col && ws.ws_row)
+		virtio_console_set_size(vm->hvc, ws.ws_col, ws.ws_row);
+}
+
+/*
+ * With a virtio console on a terminal, follow its size. SIGWINCH is blocked
+ * before the vCPU threads start (they inherit the mask) and read from a
+ * signalfd on the event loop. Returns the fd or -1.
+ */
+static int vm_watch_terminal_size(struct vm *vm)
+{
+	sigset_t set;
+
+	if (!vm->hvc || !vm->console || !isatty(vm->console->out_fd))
+		return -1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGWINCH);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	vm->winch_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (vm->winch_fd >= 0 && event_loop_add(&vm->loop, vm->winch_fd, EPOLLIN, vm_handle_winch, vm)) {
+		close(vm->winch_fd);
+		vm->winch_fd = -1;
+	}
+	return vm->winch_fd;
+}
+
 enum vm_exit_reason vm_run(struct vm *vm)
 {
 	struct event_loop *loop = &vm->loop;
@@ -281,6 +320,8 @@ enum vm_exit_reason vm_run(struct vm *vm)
 		if (vm->console->in_open && !pump.watching)
 			log_debug("console input is not pollable (a regular file?); ignoring it");
 	}
+	if (vm_watch_terminal_size(vm) < 0 && vm->hvc)
+		log_debug("hvc0 keeps its first size: the terminal's size is not followed");
 
 	vm->nr_vcpu_threads = vm->cfg.nr_cpus;
 	for (uint32_t i = 0; i < vm->cfg.nr_cpus; i++) {
@@ -429,6 +470,9 @@ void vm_destroy(struct vm *vm)
 		munmap(vm->ram, vm->ram_map_size);
 	vm->ram = NULL;
 	event_loop_destroy(&vm->loop);
+	if (vm->winch_fd >= 0)
+		close(vm->winch_fd);
+	vm->winch_fd = -1;
 	pthread_cond_destroy(&vm->pause_cond);
 	pthread_mutex_destroy(&vm->pause_lock);
 	if (vm->stop_fd >= 0)

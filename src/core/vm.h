@@ -110,6 +110,7 @@ struct vm {
 	atomic_int exit_reason;     /* enum vm_exit_reason; first one wins */
 	int exit_signal;            /* for VM_EXIT_SIGNAL */
 	int stop_fd;                /* eventfd: wakes the event loop to stop */
+	int winch_fd;               /* signalfd for SIGWINCH with a virtio console, or -1 */
 };
 
 /* Builds the VM; -errno with a one-line reason in err. */
