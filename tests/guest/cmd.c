@@ -43,6 +43,7 @@ static const struct cmd cmd_table[] = {
 	{ "respond", cmd_respond, "respond:seconds answer ARP and ping" },
 	{ "tcpget", cmd_tcpget, "tcpget:a.b.c.d:port:/path HTTP/1.0 GET" },
 	{ "tcpserve", cmd_tcpserve, "tcpserve:port:seconds echo one TCP connection" },
+	{ "netbench", cmd_netbench, "netbench:a.b.c.d:port:MiB:rx|tx bulk TCP from/to a host server" },
 	{ "netloss", cmd_netloss, "netloss:percent drop frames both ways (0 stops)" },
 	{ "powerwait", cmd_powerwait, "powerwait:seconds wait for the ACPI power button, then power off" },
 	{ "tick", cmd_tick, "tick:ms:count print tick=<n> tsc=<tsc> every ms (LAPIC timer)" },

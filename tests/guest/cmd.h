@@ -37,6 +37,7 @@ int cmd_respond(const char *arg);
 int cmd_tcpget(const char *arg);
 int cmd_tcpserve(const char *arg);
 int cmd_netloss(const char *arg);
+int cmd_netbench(const char *arg);
 int cmd_powerwait(const char *arg);
 int cmd_tick(const char *arg);
 
