@@ -605,6 +605,38 @@ static void test_batch_and_unpop(void)
 	fx_destroy(f);
 }
 
+static int count_drain(void *ctx, unsigned int *served)
+{
+	struct fixture *f = ctx;
+	int ret;
+
+	/* The first pass drains with kicks off (used flags NO_NOTIFY). */
+	if (*served == 0)
+		CHECK_EQ(get16(hva(f, USED_GPA)), 1);
+	while ((ret = virtq_pop(&f->vq, &f->chain)) == 1) {
+		virtq_push(&f->vq, f->chain.head, 0);
+		(*served)++;
+	}
+	return ret;
+}
+
+static void test_serve_suppresses_kicks(void)
+{
+	struct fixture *f = fx_create(8);
+	unsigned int served = 0;
+
+	for (uint16_t i = 0; i < 3; i++) {
+		fx_desc(f, i, DATA_GPA + i * 0x100, 0x100, F_WRITE, 0);
+		fx_avail(f, i);
+	}
+	CHECK_EQ(virtq_serve(&f->vq, count_drain, f, &served), 0);
+	CHECK_EQ(served, 3);
+	CHECK_EQ(get16(hva(f, USED_GPA)), 0);       /* kicks are back on when it is done */
+	virtq_enable_notify(&f->vq, false);
+	CHECK_EQ(get16(hva(f, USED_GPA)), 1);
+	fx_destroy(f);
+}
+
 TEST_MAIN(test_validate, test_simple_chain, test_zero_length, test_indirect, test_bad_indirect,
 	  test_bad_indices, test_loops, test_chain_too_long, test_in_before_out, test_bad_buffers,
-	  test_avail_jump, test_notify, test_chain_copy, test_batch_and_unpop)
+	  test_avail_jump, test_notify, test_chain_copy, test_batch_and_unpop, test_serve_suppresses_kicks)

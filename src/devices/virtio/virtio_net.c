@@ -166,6 +166,8 @@ static void virtio_net_rx_run(struct virtio_net *net)
 		virtio_net_rx_watch(net, false);
 		return;
 	}
+	/* While frames flow we take buffers as they come: no kicks needed. */
+	virtq_enable_notify(vq, false);
 	for (int budget = VIRTIO_NET_RX_BUDGET; budget > 0; budget--) {
 		if (!net->rx_len) {
 			ssize_t n = net->be->ops->recv(net->be, net->rx_buf, sizeof(net->rx_buf));
@@ -183,12 +185,12 @@ static void virtio_net_rx_run(struct virtio_net *net)
 		ret = virtio_net_rx_deliver(net, vq);
 		if (ret == -ENOBUFS) {
 			/*
-			 * With event idx, ask for a notification at the next buffer,
-			 * then look once more: it may have come before the driver
+			 * Out of buffers: ask for a kick when the driver adds one,
+			 * then look once more: it may have added one before it
 			 * could see our request.
 			 */
-			if (vq->event_idx && !armed) {
-				virtq_notify_on_next_avail(vq);
+			if (!armed) {
+				virtq_enable_notify(vq, true);
 				armed = true;
 				budget++;
 				continue;

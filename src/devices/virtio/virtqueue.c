@@ -19,6 +19,7 @@
 #define VIRTQ_DESC_F_NEXT           1
 #define VIRTQ_DESC_F_WRITE          2
 #define VIRTQ_DESC_F_INDIRECT       4
+#define VIRTQ_USED_F_NO_NOTIFY 1
 #define VIRTQ_AVAIL_F_NO_INTERRUPT  1
 
 #define VIRTQ_DESC_SIZE 16u
@@ -334,19 +335,38 @@ void virtq_notify_on_next_avail(struct virtq *vq)
 	virtq_write_avail_event(vq, avail_idx);
 }
 
+void virtq_enable_notify(struct virtq *vq, bool enable)
+{
+	struct virtq_state *s = &vq->state;
+
+	if (vq->event_idx) {
+		/* Disabled: avail_event stays behind, so the driver's check fails. */
+		if (enable)
+			virtq_notify_on_next_avail(vq);
+		return;
+	}
+	if (!vq->mem || !virtq_size_valid(s->size))
+		return;
+	virtq_store_le16(vq->mem, s->used_gpa, enable ? 0 : VIRTQ_USED_F_NO_NOTIFY);
+	/* Ordered before the caller looks at the avail ring again. */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
 int virtq_serve(struct virtq *vq, virtq_drain_fn drain, void *ctx, unsigned int *served)
 {
 	bool armed = false;
 
+	/* No kicks while we are draining anyway: each one is a VM exit. */
+	virtq_enable_notify(vq, false);
 	for (;;) {
 		unsigned int before = *served;
 		int ret = drain(ctx, served);
 
 		if (ret < 0)
 			return ret;
-		if (!vq->event_idx || (armed && *served == before))
+		if (armed && *served == before)
 			return 0;
-		virtq_set_avail_event(vq);
+		virtq_enable_notify(vq, true);
 		armed = true;
 	}
 }

@@ -94,11 +94,18 @@ void virtq_set_avail_event(struct virtq *vq);
 void virtq_notify_on_next_avail(struct virtq *vq);
 
 /*
+ * Asks the driver to notify on new buffers, or to stop notifying (used
+ * ring flag NO_NOTIFY, or with event idx avail_event), with the fence that
+ * orders it before the caller's next look at the avail ring.
+ */
+void virtq_enable_notify(struct virtq *vq, bool enable);
+
+/*
  * Serves a queue until it is empty. drain(ctx, served) pops and answers
- * chains, counting them in *served; 0 or -errno to stop. With event idx the
- * driver may add a chain just before it sees a new avail_event and then not
- * notify, so after each drain avail_event is published and the queue drained
- * again, until a pass finds nothing. 0, or drain's error.
+ * chains, counting them in *served; 0 or -errno to stop. Notifications are
+ * off while it drains; they are turned back on and the queue drained again
+ * (the driver may have added a chain before it saw them on), until a pass
+ * finds nothing. 0, or drain's error.
  */
 typedef int (*virtq_drain_fn)(void *ctx, unsigned int *served);
 int virtq_serve(struct virtq *vq, virtq_drain_fn drain, void *ctx, unsigned int *served);
