@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "devices/virtio/virtio_blk.h"
+#include "le_bytes.h"
 #include "test.h"
 
 #define RAM_SIZE    0x800000ull
@@ -152,12 +153,6 @@ static void fx_destroy(struct fixture *f)
 	free(f);
 }
 
-static void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
-static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return le16toh(v); }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
 
 static void fx_desc_at(struct fixture *f, uint64_t table, uint16_t idx, uint64_t addr, uint32_t len,
 		       uint16_t flags, uint16_t next)

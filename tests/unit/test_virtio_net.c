@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devices/virtio/virtio_net.h"
+#include "le_bytes.h"
 #include "test.h"
 
 #define RAM_SIZE    0x100000ull
@@ -153,11 +154,6 @@ static const struct virtio_transport_ops fake_transport = {
 	.unlock = fake_lock,
 };
 
-static void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
-static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return le16toh(v); }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
 
 static struct fixture *fx_create(bool offloads, uint64_t features)
 {

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "devices/virtio/virtqueue.h"
+#include "le_bytes.h"
 #include "test.h"
 
 #define RAM_SIZE    0x40000ull        /* region 0: gpa [0, 256 KiB) */
@@ -60,11 +61,6 @@ static void fx_destroy(struct fixture *f)
 	free(f);
 }
 
-static void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
-static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return le16toh(v); }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
 
 static void desc_write(uint8_t *p, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
