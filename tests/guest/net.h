@@ -192,6 +192,8 @@ void tcp_input(struct netif *nif, uint32_t src, const uint8_t *seg, uint32_t len
 /* Timers and pending ACKs; net_poll() calls it. */
 void tcp_poll(struct netif *nif);
 int tcp_connect(struct netif *nif, uint32_t ip, uint16_t port);
+/* tcp_connect() and wait up to timeout_ms for the handshake. 0 or -errno. */
+int tcp_connect_wait(struct netif *nif, uint32_t ip, uint16_t port, uint32_t timeout_ms);
 int tcp_listen(struct netif *nif, uint16_t port);
 /* Queue up to len bytes for sending. Bytes taken (0 if the buffer is full), or -errno. */
 int tcp_send(struct netif *nif, const void *data, uint32_t len);

@@ -45,28 +45,6 @@ static const char *netbench_strerror(int err)
 	}
 }
 
-/* Resolve, open and wait for the handshake. 0 or -errno. */
-static int netbench_connect(struct netif *nif, uint32_t ip, uint16_t port)
-{
-	uint64_t end = net_now_ms() + NB_CONNECT_MS;
-	int ret;
-
-	if (arp_resolve(nif, ip_next_hop(nif, ip), NB_CONNECT_MS))
-		return -ETIMEDOUT;
-	ret = tcp_connect(nif, ip, port);
-	if (ret)
-		return ret;
-	while (!tcp_is_established(nif) && !nif->tcp.error && net_now_ms() < end)
-		net_poll(nif, 10);
-	if (nif->tcp.error)
-		return nif->tcp.error;
-	if (!tcp_is_established(nif)) {
-		tcp_abort(nif);
-		return -ETIMEDOUT;
-	}
-	return 0;
-}
-
 /* Drain the connection until the peer's FIN, keeping only the byte count. */
 static void netbench_rx(struct netif *nif, struct netbench *nb)
 {
@@ -185,7 +163,7 @@ int cmd_netbench(const char *arg)
 		con_printf("netbench.ok=0\nnetbench.error=%s\n", error);
 		return -1;
 	}
-	ret = netbench_connect(nif, ip, (uint16_t)port);
+	ret = tcp_connect_wait(nif, ip, (uint16_t)port, NB_CONNECT_MS);
 	if (ret) {
 		con_printf("netbench.ok=0\nnetbench.error=connect: %s\n", netbench_strerror(ret));
 		return -1;

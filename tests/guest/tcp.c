@@ -512,3 +512,25 @@ void tcp_abort(struct netif *nif)
 	nif->tcp.state = TCP_CLOSED;
 	nif->tcp.rto_at_ms = 0;
 }
+
+/* Resolves, opens and polls until the handshake finished or failed. 0 or -errno. */
+int tcp_connect_wait(struct netif *nif, uint32_t ip, uint16_t port, uint32_t timeout_ms)
+{
+	uint64_t end = net_now_ms() + timeout_ms;
+	int ret;
+
+	if (arp_resolve(nif, ip_next_hop(nif, ip), timeout_ms))
+		return -ETIMEDOUT;
+	ret = tcp_connect(nif, ip, port);
+	if (ret)
+		return ret;
+	while (!tcp_is_established(nif) && !nif->tcp.error && net_now_ms() < end)
+		net_poll(nif, 10);
+	if (nif->tcp.error)
+		return nif->tcp.error;
+	if (!tcp_is_established(nif)) {
+		tcp_abort(nif);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}

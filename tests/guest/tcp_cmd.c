@@ -25,28 +25,6 @@ static struct netif *tcp_cmd_stack(const char *cmd)
 	return nif;
 }
 
-/* Poll until the handshake finished or failed. 0 or -errno. */
-static int tcp_cmd_connect(struct netif *nif, uint32_t ip, uint16_t port)
-{
-	uint64_t end = net_now_ms() + TCP_CONNECT_MS;
-	int ret;
-
-	if (arp_resolve(nif, ip_next_hop(nif, ip), TCP_CONNECT_MS))
-		return -ETIMEDOUT;
-	ret = tcp_connect(nif, ip, port);
-	if (ret)
-		return ret;
-	while (!tcp_is_established(nif) && !nif->tcp.error && net_now_ms() < end)
-		net_poll(nif, 10);
-	if (nif->tcp.error)
-		return nif->tcp.error;
-	if (!tcp_is_established(nif)) {
-		tcp_abort(nif);
-		return -ETIMEDOUT;
-	}
-	return 0;
-}
-
 /* Send our FIN and wait (a while) for the peer to acknowledge it. */
 static bool tcp_cmd_finish(struct netif *nif)
 {
@@ -141,7 +119,7 @@ int cmd_tcpget(const char *arg)
 	memset(&resp, 0, sizeof(resp));
 	resp.hash = FNV1A64_INIT;
 	start = net_now_ms();
-	n = tcp_cmd_connect(nif, ip, (uint16_t)port);
+	n = tcp_connect_wait(nif, ip, (uint16_t)port, TCP_CONNECT_MS);
 	if (n) {
 		con_printf("tcpget.ok=0\ntcpget.error=connect: %s\n", tcp_strerror(n));
 		return -1;
