@@ -24,6 +24,7 @@
 #include "cli/disk_option.h"
 #include "cli/net_option.h"
 #include "cli/size.h"
+#include "core/clock.h"
 #include "core/console.h"
 #include "core/log.h"
 #include "core/vcpu.h"
@@ -336,13 +337,6 @@ static void print_stats(const struct vm *vm, uint64_t start_ns)
 		peak, guest, peak > guest ? peak - guest : 0);
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static int cmd_run(int argc, char **argv)
 {
@@ -365,7 +359,7 @@ static int cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t start_ns = monotonic_ns();
+	uint64_t start_ns = clock_monotonic_ns();
 	struct vm_config cfg = { .nr_cpus = 1, .mem_size = DEFAULT_MEMORY };
 	enum on_reboot on_reboot = ON_REBOOT_RESTART;
 	struct default_guest guest;

@@ -16,15 +16,8 @@
 #include <unistd.h>
 
 #include "api/api_priv.h"
+#include "core/clock.h"
 #include "core/log.h"
-
-uint64_t api_monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 int api_create(struct api **out, const char *sock_path, struct api_config *cfg,
 	       char *err, size_t errlen)
@@ -116,7 +109,7 @@ int api_attach_vm(struct api *api, struct vm *vm)
 
 	api->vm = vm;
 	if (!api->start_ns)
-		api->start_ns = api_monotonic_ns();
+		api->start_ns = clock_monotonic_ns();
 	ret = event_loop_add(&vm->loop, api->ch.event_fd, EPOLLIN, api_on_channel, api);
 	if (ret)
 		return ret;

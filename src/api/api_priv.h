@@ -25,6 +25,5 @@ struct api {
 /* Carries out one request on the VMM thread. */
 void api_vmm_handle(void *ctx, struct api_request *req, struct api_response *resp);
 
-uint64_t api_monotonic_ns(void);
 
 #endif

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "api/api_priv.h"
+#include "core/clock.h"
 
 #define ERR_LEN 512
 
@@ -56,7 +57,7 @@ static void api_vmm_status(struct api *api, struct api_response *resp)
 		/* Counters race benignly with the vCPUs: a status is a snapshot. */
 		vm_get_stats(api->vm, &st);
 		exits = st.exits;
-		uptime_ms = (api_monotonic_ns() - api->start_ns) / 1000000;
+		uptime_ms = (clock_monotonic_ns() - api->start_ns) / 1000000;
 	}
 	json_object_object_add(obj, "state", json_object_new_string(api_vmm_state(api)));
 	json_object_object_add(obj, "vcpus", json_object_new_int64(api->cfg->vm.nr_cpus));
@@ -86,7 +87,7 @@ static void api_vmm_start(struct api *api, struct api_response *resp)
 		api_response_error(resp, 400, "Cannot start the microVM: %s", err);
 		return;
 	}
-	api->start_ns = api_monotonic_ns();
+	api->start_ns = clock_monotonic_ns();
 	ret = api_attach_vm(api, vm);
 	if (ret) {
 		/* The VM runs but cannot be controlled: stop it rather than orphan it. */

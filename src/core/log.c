@@ -4,7 +4,8 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <time.h>
+
+#include "core/clock.h"
 
 #define RATELIMIT_INTERVAL_NS (5ULL * 1000 * 1000 * 1000)
 #define RATELIMIT_BURST 10
@@ -36,12 +37,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 bool log_ratelimit_allow(struct log_ratelimit *rl)
 {
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = clock_monotonic_ns();
 	bool allow;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	pthread_mutex_lock(&ratelimit_lock);
 	if (now - rl->window_start_ns > RATELIMIT_INTERVAL_NS) {
 		if (rl->suppressed)

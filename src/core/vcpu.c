@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/vm.h"
 
@@ -178,13 +179,11 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
-	struct timespec now;
 	char name[16];
 
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
 	pthread_setname_np(pthread_self(), name);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	vcpu->first_run_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
+	vcpu->first_run_ns = clock_monotonic_ns();
 	while (atomic_load(&vm->exit_reason) == VM_EXIT_NONE) {
 		vm_vcpu_checkpoint(vm);
 		if (atomic_load(&vm->exit_reason) != VM_EXIT_NONE)

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "net/slirp_lib.h"
 
@@ -72,14 +73,6 @@ struct net_slirp {
 	uint8_t tx_buf[NET_FRAME_MAX];
 };
 
-static int64_t slirp_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* ---- libslirp callbacks ---- */
 
 static ssize_t slirp_cb_send_packet(const void *buf, size_t len, void *opaque)
@@ -118,7 +111,7 @@ static void slirp_cb_guest_error(const char *msg, void *opaque)
 
 static int64_t slirp_cb_clock_get_ns(void *opaque)
 {
-	return slirp_now_ns();
+	return (int64_t)clock_monotonic_ns();
 }
 
 static void *slirp_cb_timer_new(SlirpTimerCb cb, void *cb_opaque, void *opaque)
@@ -292,7 +285,7 @@ static void slirp_sync_watches(struct net_slirp *s)
 /* Runs expired libslirp timers; returns the next expiry in ms, or -1. */
 static int64_t slirp_run_timers(struct net_slirp *s)
 {
-	int64_t now_ms = slirp_now_ns() / 1000000, next = -1;
+	int64_t now_ms = (int64_t)clock_monotonic_ns() / 1000000, next = -1;
 	bool again = true;
 
 	/* A callback may add, re-arm or free timers: restart the walk after one. */
@@ -317,7 +310,7 @@ static int64_t slirp_run_timers(struct net_slirp *s)
 static void slirp_rearm(struct net_slirp *s)
 {
 	uint32_t timeout_ms = UINT32_MAX;
-	int64_t next, now_ms = slirp_now_ns() / 1000000;
+	int64_t next, now_ms = (int64_t)clock_monotonic_ns() / 1000000;
 	struct itimerspec its = { 0 };
 
 	s->nr_pfds = 0;
