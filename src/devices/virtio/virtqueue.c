@@ -371,46 +371,43 @@ int virtq_serve(struct virtq *vq, virtq_drain_fn drain, void *ctx, unsigned int 
 	}
 }
 
-uint32_t virtq_chain_read(const struct virtq_chain *chain, uint32_t offset, void *dst, uint32_t len)
+/*
+ * Copies between buf and the bytes [offset, offset + len) of n buffers, in
+ * the direction to_iov says; returns the bytes copied (fewer if the buffers
+ * end first).
+ */
+static uint32_t virtq_iov_copy(const struct iovec *iov, uint32_t n, uint32_t offset,
+			       uint8_t *buf, uint32_t len, bool to_iov)
 {
 	uint32_t done = 0;
 
-	for (uint32_t i = 0; i < chain->nr_out && done < len; i++) {
-		const struct iovec *iov = &chain->iov[i];
-		size_t n;
+	for (uint32_t i = 0; i < n && done < len; i++) {
+		size_t chunk;
 
-		if (offset >= iov->iov_len) {
-			offset -= iov->iov_len;
+		if (offset >= iov[i].iov_len) {
+			offset -= iov[i].iov_len;
 			continue;
 		}
-		n = iov->iov_len - offset;
-		if (n > len - done)
-			n = len - done;
-		memcpy((uint8_t *)dst + done, (const uint8_t *)iov->iov_base + offset, n);
-		done += n;
+		chunk = iov[i].iov_len - offset;
+		if (chunk > len - done)
+			chunk = len - done;
+		if (to_iov)
+			memcpy((uint8_t *)iov[i].iov_base + offset, buf + done, chunk);
+		else
+			memcpy(buf + done, (const uint8_t *)iov[i].iov_base + offset, chunk);
+		done += chunk;
 		offset = 0;
 	}
 	return done;
 }
 
+uint32_t virtq_chain_read(const struct virtq_chain *chain, uint32_t offset, void *dst, uint32_t len)
+{
+	return virtq_iov_copy(chain->iov, chain->nr_out, offset, dst, len, false);
+}
+
 uint32_t virtq_chain_write(const struct virtq_chain *chain, uint32_t offset, const void *src, uint32_t len)
 {
-	uint32_t done = 0;
-
-	for (uint32_t i = chain->nr_out; i < (uint32_t)chain->nr_out + chain->nr_in && done < len; i++) {
-		const struct iovec *iov = &chain->iov[i];
-		size_t n;
-
-		if (offset >= iov->iov_len) {
-			offset -= iov->iov_len;
-			continue;
-		}
-		n = iov->iov_len - offset;
-		if (n > len - done)
-			n = len - done;
-		memcpy((uint8_t *)iov->iov_base + offset, (const uint8_t *)src + done, n);
-		done += n;
-		offset = 0;
-	}
-	return done;
+	/* The buffer is only read from when copying to the iovecs. */
+	return virtq_iov_copy(chain->iov + chain->nr_out, chain->nr_in, offset, (uint8_t *)src, len, true);
 }
