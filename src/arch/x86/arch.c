@@ -115,17 +115,19 @@ void arch_vm_destroy(struct vm *vm)
 
 static int arch_vcpu_set_msrs(int fd)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry entries[2];
-	} msrs = {
-		.hdr.nmsrs = 2,
-		.entries = {
-			{ .index = MSR_IA32_MISC_ENABLE, .data = MSR_IA32_MISC_ENABLE_FAST_STRING },
-			{ .index = MSR_MTRR_DEF_TYPE, .data = MTRR_DEF_TYPE_ENABLE | MTRR_TYPE_WRBACK },
-		},
+	static const struct kvm_msr_entry entries[] = {
+		{ .index = MSR_IA32_MISC_ENABLE, .data = MSR_IA32_MISC_ENABLE_FAST_STRING },
+		{ .index = MSR_MTRR_DEF_TYPE, .data = MTRR_DEF_TYPE_ENABLE | MTRR_TYPE_WRBACK },
 	};
-	int ret = ioctl(fd, KVM_SET_MSRS, &msrs);
+	/* struct kvm_msrs ends in a flexible array: build it in an aligned buffer. */
+	union {
+		struct kvm_msrs msrs;
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(entries)];
+	} buf = { .msrs.nmsrs = 2 };
+	int ret;
+
+	memcpy(buf.msrs.entries, entries, sizeof(entries));
+	ret = ioctl(fd, KVM_SET_MSRS, &buf.msrs);
 
 	/* KVM_SET_MSRS returns how many it set; these are nice-to-have defaults. */
 	if (ret < 0)
