@@ -20,8 +20,9 @@
 #include <string.h>
 
 #include "devices/virtio/virtio_blk.h"
+#include "fuzz_virtio.h"
 
-#define RAM_SIZE    0x10000u
+#define RAM_SIZE    FUZZ_RAM_SIZE
 #define QSIZE       64
 
 static struct virtq_chain chain;
@@ -98,12 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		       (uint64_t)data[4] << 24;
 	data += 5;
 	size -= 5;
-	ram = calloc(1, RAM_SIZE);
+	ram = fuzz_ram_load(&mem, data, size);
 	if (!ram)
 		return 0;
-	memcpy(ram, data, size < RAM_SIZE ? size : RAM_SIZE);
-	if (guest_mem_add(&mem, 0, RAM_SIZE, ram))
-		goto out;
 	vq.mem = &mem;
 	vq.state = (struct virtq_state){ .size = QSIZE, .ready = 1, .desc_gpa = 0, .avail_gpa = 0x400,
 					 .used_gpa = 0x600 };
@@ -113,7 +111,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_req(&req, &lim, ram);
 		virtq_push(&vq, chain.head, 1);
 	}
-out:
 	free(ram);
 	return 0;
 }

@@ -21,8 +21,8 @@
 #include <string.h>
 
 #include "devices/virtio/virtio_console.h"
+#include "fuzz_virtio.h"
 
-#define RAM_SIZE    0x10000u
 #define HDR_SIZE    4u
 #define QSIZE       16
 #define INPUT_MAX   4096u
@@ -107,34 +107,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct guest_mem mem = { 0 };
 	struct virtq vq[2];
 	struct virtio_dev *vdev;
-	size_t image, input_len;
+	size_t input_len;
 	uint8_t *ram;
 
 	if (size < HDR_SIZE)
 		return 0;
-	ram = calloc(1, RAM_SIZE);
+	ram = fuzz_ram_load(&mem, data + HDR_SIZE, size - HDR_SIZE);
 	if (!ram)
 		return 0;
-	image = size - HDR_SIZE;
-	memcpy(ram, data + HDR_SIZE, image < RAM_SIZE ? image : RAM_SIZE);
-	if (guest_mem_add(&mem, 0, RAM_SIZE, ram))
-		goto out_ram;
 	input_len = (size_t)(data[1] | data[2] << 8);
 	if (input_len > INPUT_MAX)
 		input_len = INPUT_MAX;
 	for (size_t i = 0; i < input_len; i++)
 		input[i] = (uint8_t)i;
 
-	memset(vq, 0, sizeof(vq));
-	for (int q = 0; q < 2; q++) {
-		vq[q].mem = &mem;
-		vq[q].event_idx = data[0] & 1;
-		vq[q].state.size = QSIZE;
-		vq[q].state.ready = 1;
-		vq[q].state.desc_gpa = 0x400u * q;
-		vq[q].state.avail_gpa = 0x400u * q + 0x100;
-		vq[q].state.used_gpa = 0x400u * q + 0x200;
-	}
+	fuzz_queues_init(vq, 2, &mem, data[0] & 1, QSIZE);
 	if (data[0] & 4)
 		vq[VIRTIO_CONSOLE_RXQ].state.ready = 0;
 	vdev = virtio_console_create(&cfg);

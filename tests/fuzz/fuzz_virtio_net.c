@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "devices/virtio/virtio_net.h"
+#include "fuzz_virtio.h"
 
-#define RAM_SIZE    0x10000u
 #define HDR_SIZE    3u
 #define QSIZE       16
 
@@ -100,28 +100,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct event_loop loop;
 	struct virtio_dev *vdev;
 	uint8_t *ram;
-	size_t image;
 
 	if (size < HDR_SIZE)
 		return 0;
-	ram = calloc(1, RAM_SIZE);
+	ram = fuzz_ram_load(&mem, data + HDR_SIZE, size - HDR_SIZE);
 	if (!ram)
 		return 0;
-	image = size - HDR_SIZE;
-	memcpy(ram, data + HDR_SIZE, image < RAM_SIZE ? image : RAM_SIZE);
-	if (guest_mem_add(&mem, 0, RAM_SIZE, ram) || event_loop_init(&loop))
+	if (event_loop_init(&loop))
 		goto out_ram;
-
-	memset(vq, 0, sizeof(vq));
-	for (int q = 0; q < 2; q++) {
-		vq[q].mem = &mem;
-		vq[q].event_idx = data[0] & 16;
-		vq[q].state.size = QSIZE;
-		vq[q].state.ready = 1;
-		vq[q].state.desc_gpa = 0x400u * q;
-		vq[q].state.avail_gpa = 0x400u * q + 0x100;
-		vq[q].state.used_gpa = 0x400u * q + 0x200;
-	}
+	fuzz_queues_init(vq, 2, &mem, data[0] & 16, QSIZE);
 	fb.be.ops = &fuzz_backend_ops;
 	fb.be.rx_fd = eventfd(0, EFD_NONBLOCK);
 	fb.be.offloads = true;
