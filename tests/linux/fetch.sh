@@ -7,7 +7,9 @@
 #   - its uncompressed vmlinux (ELF, for PVH boot), cut out of the bzImage;
 #   - an initramfs (cpio newc, gzip) with busybox-static whose /init loads the
 #     virtio modules, prints VESSEL-LINUX-INIT-OK, nproc=<n>, mem=<kB>,
-#     modules=<list> and powers off.
+#     modules=<list>, runs the test scripts the command line names
+#     (vessel.run=blk,net runs tests/linux/guest/blk.sh then net.sh) and
+#     powers off.
 #
 # Everything is cached in ${VESSEL_CACHE:-$HOME/.cache/vessel}/linux; a
 # second run downloads nothing. On success stdout is exactly:
@@ -96,8 +98,10 @@ fi
 KVER=${KPKG#linux-image-}
 OUT="$CACHE/$KVER"
 STAMP="$OUT/.stamp"
-# The stamp covers the package and this script, so editing /init rebuilds.
-STAMP_WANT="$KPKG $(sha256sum "$0" | cut -d' ' -f1)"
+# The stamp covers the package, this script and the guest scripts, so
+# editing /init or a test script rebuilds.
+GUEST_DIR="$(cd "$(dirname "$0")" && pwd)/guest"
+STAMP_WANT="$KPKG $(cat "$0" "$GUEST_DIR"/* | sha256sum | cut -d' ' -f1)"
 
 if [ $FORCE = 0 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_WANT" ] &&
    [ -f "$CACHE/paths" ] && grep -qx "kernel=$OUT/vmlinuz" "$CACHE/paths"; then
@@ -187,11 +191,15 @@ done
 
 # The initramfs tree.
 IRD="$WORK/initramfs-root"
-mkdir -p "$IRD"/{bin,dev,proc,sys,etc,lib/modules}
+mkdir -p "$IRD"/{bin,dev,proc,sys,etc,lib/modules,tests,tmp,mnt}
 cp "$BB" "$IRD/bin/busybox"
-for a in sh mount insmod cat awk cut tr nproc poweroff sleep echo; do
-	ln -s busybox "$IRD/bin/$a"
+for a in $("$BB" --list); do
+	[ "$a" = busybox ] || ln -s busybox "$IRD/bin/$a"
 done
+for f in "$GUEST_DIR"/*.sh; do
+	install -m 755 "$f" "$IRD/tests/$(basename "$f" .sh)"
+done
+install -m 755 "$GUEST_DIR/udhcpc.script" "$IRD/etc/udhcpc.script"
 # The kernel's built-in initramfs has /dev/console already; be explicit
 # where we can (mknod needs root).
 mknod -m 600 "$IRD/dev/console" c 5 1 2>/dev/null || true
@@ -226,6 +234,14 @@ echo VESSEL-LINUX-INIT-OK
 echo "nproc=$(nproc)"
 echo "mem=$(awk '/^MemTotal:/ { print $2 "kB" }' /proc/meminfo)"
 echo "modules=$(cut -d' ' -f1 /proc/modules | tr '\n' ',')"
+# vessel.run=a,b: run /tests/a then /tests/b (tests/linux/guest/*.sh).
+for t in $(tr ' ' '\n' </proc/cmdline | awk -F= '$1 == "vessel.run" { gsub(",", " ", $2); print $2 }'); do
+	if [ -x "/tests/$t" ]; then
+		"/tests/$t" || echo "VESSEL-LINUX-INIT: test $t failed"
+	else
+		echo "VESSEL-LINUX-INIT: no test $t"
+	fi
+done
 poweroff -f
 echo "VESSEL-LINUX-INIT: poweroff -f returned"
 sleep 5
