@@ -3,8 +3,11 @@
 under vessel and under QEMU and read the guest's key=value results."""
 
 import os
+import http.client
+import json
 import platform
 import re
+import socket
 import statistics
 import subprocess
 
@@ -67,3 +70,24 @@ def run_guest(argv, timeout=600):
 def median(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over a Unix socket (vessel's per-VM API, the manager daemon)."""
+
+    def __init__(self, path, timeout=30):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+def request(conn, method, path, body=None):
+    """One request on conn (kept alive); (status, body bytes)."""
+    conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                 headers={"Content-Type": "application/json"} if body is not None else {})
+    resp = conn.getresponse()
+    return resp.status, resp.read()

@@ -14,6 +14,7 @@
 
 #include "api/api_routes.h"
 #include "api/api_server.h"
+#include "core/unix_socket.h"
 
 #define API_CONN_TIMEOUT_S  30
 #define API_DRAIN_MS        500     /* how long responses in flight may take at exit */
@@ -23,7 +24,9 @@ static const struct mhd_fn *mhd;
 
 struct api_server {
 	struct MHD_Daemon *mhd;
-	struct api_channel *ch;
+	api_server_handler_fn handle;
+	void *handle_ctx;
+	const char *log_prefix;
 	char *path;
 };
 
@@ -62,6 +65,15 @@ static enum MHD_Result api_server_send_error(struct MHD_Connection *conn, int st
 	return ret;
 }
 
+/* An answer the server gives without the handler (413, 505); logged if asked. */
+static enum MHD_Result api_server_refuse(struct api_server *srv, struct MHD_Connection *conn, const char *method,
+					 const char *url, int status, const char *msg)
+{
+	if (srv->log_prefix)
+		fprintf(stderr, "%s: %.16s %.200s: %d %s\n", srv->log_prefix, method, url, status, msg);
+	return api_server_send_error(conn, status, msg);
+}
+
 /* The first call for a request: checks what the headers alone decide. */
 static int api_server_check_headers(struct MHD_Connection *conn, const char *version)
 {
@@ -82,7 +94,7 @@ static enum MHD_Result api_server_on_request(void *cls, struct MHD_Connection *c
 {
 	struct api_server *srv = cls;
 	struct api_conn *c = *con_cls;
-	struct api_call call = { 0 };
+	struct api_response resp = { 0 };
 	enum MHD_Result ret;
 
 	if (!c) {
@@ -123,18 +135,16 @@ static enum MHD_Result api_server_on_request(void *cls, struct MHD_Connection *c
 		return MHD_YES;
 	}
 	if (c->early_status == MHD_HTTP_HTTP_VERSION_NOT_SUPPORTED)
-		return api_server_send_error(conn, c->early_status, "only HTTP/1.1 is supported");
+		return api_server_refuse(srv, conn, method, url, c->early_status, "only HTTP/1.1 is supported");
 	if (c->early_status)
 		return MHD_YES;     /* already answered */
 	if (c->too_large)
-		return api_server_send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+		return api_server_refuse(srv, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
 					     "the request body is larger than 64 KiB");
 
-	if (api_route(method, url, c->body ? c->body : "", c->len, &call.req, &call.resp) == 0)
-		api_channel_call(srv->ch, &call);
-	ret = api_server_send(conn, &call.resp);
-	api_request_clear(&call.req);
-	api_response_clear(&call.resp);
+	srv->handle(srv->handle_ctx, method, url, c->body ? c->body : "", c->len, &resp);
+	ret = api_server_send(conn, &resp);
+	api_response_clear(&resp);
 	return ret;
 }
 
@@ -150,58 +160,32 @@ static void api_server_on_completed(void *cls, struct MHD_Connection *conn, void
 	}
 }
 
-static int api_socket_bind(const char *path, char *err, size_t errlen)
+/* The per-VM API's handler: parse and route here, carry out on the VMM thread. */
+static void api_server_route_and_call(void *ctx, const char *method, const char *url,
+				      const char *body, size_t len, struct api_response *resp)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd, ret;
+	struct api_channel *ch = ctx;
+	struct api_call call = { 0 };
 
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		snprintf(err, errlen, "--api-sock %s: the path is longer than %zu bytes", path,
-			 sizeof(addr.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
-	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "--api-sock: socket: %s", strerror(errno));
-		return ret;
-	}
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "--api-sock %s: exists and is not a socket", path);
-			ret = -EEXIST;
-			goto out_close;
-		}
-		/* A socket nobody accepts on is left over from a vessel that died: replace it. */
-		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-			snprintf(err, errlen, "--api-sock %s: in use by a running server", path);
-			ret = -EADDRINUSE;
-			goto out_close;
-		}
-		unlink(path);
-		close(fd);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			ret = -errno;
-			snprintf(err, errlen, "--api-sock: socket: %s", strerror(errno));
-			return ret;
-		}
-	}
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, 16)) {
-		ret = -errno;
-		snprintf(err, errlen, "--api-sock %s: %s", path, strerror(errno));
-		goto out_close;
-	}
-	return fd;
-out_close:
-	close(fd);
-	return ret;
+	if (api_route(method, url, body, len, &call.req, &call.resp) == 0)
+		api_channel_call(ch, &call);
+	api_request_clear(&call.req);
+	*resp = call.resp;
 }
 
 struct api_server *api_server_create(const char *path, struct api_channel *ch, char *err, size_t errlen)
 {
+	const struct api_server_options opts = { .what = "--api-sock" };
+
+	return api_server_create_handler(path, &opts, api_server_route_and_call, ch, err, errlen);
+}
+
+struct api_server *api_server_create_handler(const char *path, const struct api_server_options *opts,
+					     api_server_handler_fn handle, void *ctx,
+					     char *err, size_t errlen)
+{
+	/* One internal thread polls every connection and runs the handler: the API thread. */
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC;
 	struct api_server *srv;
 	int fd;
 
@@ -213,24 +197,27 @@ struct api_server *api_server_create(const char *path, struct api_channel *ch, c
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	srv->ch = ch;
+	srv->handle = handle;
+	srv->handle_ctx = ctx;
+	srv->log_prefix = opts->log_prefix;
 	srv->path = strdup(path);
 	if (!srv->path) {
 		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
-	fd = api_socket_bind(path, err, errlen);
+	fd = unix_socket_listen(path, opts->what, err, errlen);
 	if (fd < 0)
 		goto out_free;
-	/* One internal thread polls every connection and runs the handler: the API thread. */
-	srv->mhd = mhd->start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC,
-				    0, NULL, NULL, api_server_on_request, srv,
+	/* Or one thread per connection, so that a slow request does not hold up the others. */
+	if (opts->thread_per_connection)
+		flags |= MHD_USE_THREAD_PER_CONNECTION;
+	srv->mhd = mhd->start_daemon(flags, 0, NULL, NULL, api_server_on_request, srv,
 				    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				    MHD_OPTION_NOTIFY_COMPLETED, api_server_on_completed, NULL,
 				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_CONN_TIMEOUT_S,
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
-		snprintf(err, errlen, "--api-sock %s: cannot start the HTTP server", path);
+		snprintf(err, errlen, "%s %s: cannot start the HTTP server", opts->what, path);
 		close(fd);
 		unlink(path);
 		goto out_free;

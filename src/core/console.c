@@ -82,7 +82,10 @@ void console_write_output(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct console *con = ctx;
 
-	console_write_all(con->out_fd, buf, len);
+	if (con->output)
+		con->output(con->output_ctx, buf, len);
+	else
+		console_write_all(con->out_fd, buf, len);
 }
 
 bool console_flush_pending(struct console *con)

@@ -32,6 +32,9 @@ struct console {
 	void *quit_ctx;
 	void (*power_button)(void *ctx);   /* Ctrl-A p */
 	void *power_button_ctx;
+	/* Where the guest's output goes instead of out_fd (a console socket), or NULL. */
+	void (*output)(void *ctx, const uint8_t *buf, size_t len);
+	void *output_ctx;
 };
 
 /* Sets up the console on in_fd/out_fd; a tty in_fd goes raw. 0 or -errno. */

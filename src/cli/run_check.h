@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `vessel run --dry-run`: checks a parsed configuration without creating a
+ * VM (the files it names open as they will be opened), so that the manager
+ * can refuse a bad definition at create time with vessel's own message.
+ */
+#ifndef VESSEL_CLI_RUN_CHECK_H
+#define VESSEL_CLI_RUN_CHECK_H
+
+#include <stdio.h>
+
+#include "core/vm.h"
+
+/* 0, or -errno with a one-line reason in err ("kernel FILE: No such file or directory"). */
+int run_check_config(const struct vm_config *cfg, char *err, size_t errlen);
+
+/* The one JSON line --dry-run prints for a good configuration: {"vcpus": N, "mem_size_mib": M, ...}. */
+void run_check_print(FILE *f, const struct vm_config *cfg);
+
+#endif
