@@ -19,6 +19,19 @@ static int cmd_version(int argc, char **argv)
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "boot a virtual machine in this process (vessel run --help)" },
+	{ "daemon", cmd_daemon, "run the VM manager (vessel daemon --help)" },
+	{ "create", cmd_create, "define a VM in the manager: vessel create NAME [run options]" },
+	{ "start", cmd_start, "start a VM of the manager" },
+	{ "stop", cmd_stop, "stop a VM: power button, then forced after a timeout" },
+	{ "kill", cmd_kill, "stop a VM at once" },
+	{ "pause", cmd_pause, "pause a running VM" },
+	{ "resume", cmd_resume, "resume a paused VM" },
+	{ "ls", cmd_ls, "list the manager's VMs" },
+	{ "rm", cmd_rm, "remove a stopped VM's definition" },
+	{ "console", cmd_console, "attach to a VM's console socket (vessel console --help)" },
+	{ "migrate", cmd_migrate, "move a running VM to another vessel (vessel migrate --help)" },
+	{ "snapshot", cmd_snapshot, "snapshot a VM through its API socket (vessel snapshot --help)" },
+	{ "restore", cmd_restore, "resume a snapshot: vessel restore DIR (= vessel run --restore DIR)" },
 	{ "version", cmd_version, "print the version" },
 };
 

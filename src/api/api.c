@@ -18,6 +18,7 @@
 #include "api/api_priv.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "migration/migration.h"
 
 int api_create(struct api **out, const char *sock_path, struct api_config *cfg,
 	       char *err, size_t errlen)
@@ -135,6 +136,8 @@ void api_destroy(struct api *api)
 	/* A request waiting for the VMM thread would hold the API thread: answer it first. */
 	api_channel_close(&api->ch);
 	api_server_destroy(api->srv);
+	/* The VM has stopped: a migration still running is cancelled. */
+	migration_destroy(api->migration);
 	api_channel_destroy(&api->ch);
 	close(api->stop_fd);
 	close(api->shutdown_timer_fd);

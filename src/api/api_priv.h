@@ -20,6 +20,7 @@ struct api {
 	void *boot_ctx;
 	int stop_fd;                /* eventfd: ends api_wait_for_start() */
 	int shutdown_timer_fd;      /* timerfd: PUT /vessel/shutdown's deadline */
+	struct migration *migration; /* PUT /vessel/migrate's, or NULL */
 };
 
 /* Carries out one request on the VMM thread. */

@@ -24,6 +24,14 @@ void api_request_clear(struct api_request *req)
 	case API_OP_PUT_NET:
 		free(req->u.net.iface_id);
 		break;
+	case API_OP_MIGRATE:
+		free(req->u.migrate.destination);
+		break;
+	case API_OP_SNAPSHOT_CREATE:
+	case API_OP_SNAPSHOT_LOAD:
+		free(req->u.snapshot.snapshot_path);
+		free(req->u.snapshot.mem_path);
+		break;
 	default:
 		break;
 	}

@@ -32,6 +32,10 @@ enum api_op {
 	API_OP_RESUME,
 	API_OP_SHUTDOWN,            /* PUT /vessel/shutdown */
 	API_OP_GET_STATUS,          /* GET /vessel/status */
+	API_OP_SNAPSHOT_CREATE,     /* PUT /snapshot/create */
+	API_OP_SNAPSHOT_LOAD,       /* PUT /snapshot/load */
+	API_OP_MIGRATE,             /* PUT /vessel/migrate */
+	API_OP_GET_MIGRATE,         /* GET /vessel/migrate */
 };
 
 struct api_boot_source {
@@ -59,6 +63,20 @@ struct api_net {
 	uint8_t guest_mac[6];
 };
 
+/* PUT /snapshot/create and /snapshot/load (Firecracker's fields). */
+struct api_snapshot {
+	char *snapshot_path;        /* the state file */
+	char *mem_path;             /* mem_file_path, or mem_backend.backend_path */
+	bool resume_vm;             /* load: run at once, else stay paused */
+};
+
+/* PUT /vessel/migrate. */
+struct api_migrate {
+	char *destination;          /* tcp://HOST:PORT */
+	uint32_t downtime_ms;       /* 0: the default */
+	uint32_t max_rounds;        /* 0: the default */
+};
+
 struct api_request {
 	enum api_op op;
 	union {
@@ -66,6 +84,8 @@ struct api_request {
 		struct api_machine_config machine;
 		struct api_drive drive;
 		struct api_net net;
+		struct api_snapshot snapshot;
+		struct api_migrate migrate;
 		uint32_t timeout_ms;
 	} u;
 };

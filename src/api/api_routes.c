@@ -14,6 +14,8 @@
 
 #include "api/api_config.h"
 #include "api/api_routes.h"
+#include "api/api_migrate.h"
+#include "api/api_snapshot.h"
 
 #define ERR_LEN 256
 
@@ -155,6 +157,10 @@ static const struct api_route_entry api_routes[] = {
 	{ "/vm", false, "PATCH", 0, api_parse_vm_state },
 	{ "/vessel/shutdown", false, "PUT", 0, api_parse_shutdown },
 	{ "/vessel/status", false, "GET", API_OP_GET_STATUS, NULL },
+	{ "/snapshot/create", false, "PUT", 0, api_parse_snapshot_create },
+	{ "/snapshot/load", false, "PUT", 0, api_parse_snapshot_load },
+	{ "/vessel/migrate", false, "PUT", 0, api_parse_migrate },
+	{ "/vessel/migrate", false, "GET", API_OP_GET_MIGRATE, NULL },
 };
 
 #define NR_ROUTES (sizeof(api_routes) / sizeof(api_routes[0]))

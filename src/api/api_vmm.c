@@ -14,6 +14,8 @@
 #include <json-c/json.h>
 
 #include "api/api_priv.h"
+#include "api/api_migrate.h"
+#include "api/api_snapshot.h"
 #include "core/clock.h"
 
 #define ERR_LEN 512
@@ -189,6 +191,12 @@ void api_vmm_handle(void *ctx, struct api_request *req, struct api_response *res
 		else
 			api_vmm_start(api, resp);
 		return;
+	case API_OP_SNAPSHOT_LOAD:
+		api_vmm_snapshot_load(api, req, resp);
+		return;
+	case API_OP_SNAPSHOT_CREATE:
+		api_vmm_snapshot_create(api, req, resp);
+		return;
 	default:
 		break;
 	}
@@ -226,6 +234,12 @@ void api_vmm_handle(void *ctx, struct api_request *req, struct api_response *res
 		break;
 	case API_OP_SHUTDOWN:
 		api_vmm_shutdown(api, req->u.timeout_ms, resp);
+		break;
+	case API_OP_MIGRATE:
+		api_vmm_migrate(api, req, resp);
+		break;
+	case API_OP_GET_MIGRATE:
+		api_vmm_migrate_status(api, resp);
 		break;
 	default:
 		api_response_error(resp, 400, "unexpected request");

@@ -25,11 +25,16 @@
 #include "cli/net_option.h"
 #include "cli/size.h"
 #include "cli/commands.h"
+#include "cli/run_check.h"
+#include "cli/status_file.h"
 #include "core/clock.h"
 #include "core/console.h"
+#include "core/console_server.h"
 #include "core/log.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "migration/mig_incoming.h"
+#include "snapshot/snapshot.h"
 
 /* Exit statuses of `vessel run`, documented in --help and docs/exit-status.md. */
 enum {
@@ -51,6 +56,12 @@ enum on_reboot { ON_REBOOT_RESTART, ON_REBOOT_EXIT };
 static struct vm *signal_vm;
 static struct api *signal_api;             /* while waiting for InstanceStart */
 static volatile sig_atomic_t preboot_signal;
+
+/* A restored VM's configuration (its strings) and the paths it came from: they live as long as the VM. */
+static struct snapshot_file restore_file;
+static char *restore_state_path, *restore_mem_path;
+static bool restore_stats;
+static const char *status_file;            /* --status-file: why vessel ended */
 
 static const char usage_text[] =
 "Usage: vessel run [OPTIONS]\n"
@@ -88,6 +99,21 @@ static const char usage_text[] =
 "                          --config-file, wait for PUT /actions InstanceStart\n"
 "      --config-file FILE  configure the VM from a Firecracker config file (JSON);\n"
 "                          what it sets wins over the command line\n"
+"      --restore DIR       resume the snapshot in DIR (vm.state + vm.mem, see\n"
+"                          docs/snapshot.md) instead of booting: the machine is the\n"
+"                          snapshot's, so no option that shapes it may be given\n"
+"      --incoming tcp://ADDR:PORT\n"
+"                          receive a live migration (docs/migration.md) instead of\n"
+"                          booting: the machine is the source's (disks at the same\n"
+"                          paths: shared storage); --memory/--cpus, if given, must\n"
+"                          match it or the migration is refused\n"
+"      --dry-run           check the options and the files they name, print the\n"
+"                          machine as one JSON line and exit 0 (for the manager)\n"
+"      --status-file PATH  at exit, write {\"exit_status\": N, \"reason\": \"...\"}\n"
+"                          to PATH (for the manager, docs/manager.md)\n"
+"      --console-sock PATH serve the console on a Unix socket instead of this\n"
+"                          terminal: history of the last 64 KiB, then live output,\n"
+"                          for up to 16 clients (vessel console PATH, socat)\n"
 "  -v, --verbose           more messages on stderr (repeat for debug)\n"
 "  -h, --help              this help\n"
 "\n"
@@ -95,7 +121,7 @@ static const char usage_text[] =
 "Ctrl-A h lists the escape keys.\n"
 "\n"
 "Exit status:\n"
-"  0    the guest powered off (or Ctrl-A x)\n"
+"  0    the guest powered off (or Ctrl-A x), or migrated to another vessel\n"
 "  1    vessel could not start or run the VM (the reason is on stderr)\n"
 "  2    bad command line\n"
 "  3    the guest reset itself (with --on-reboot exit)\n"
@@ -120,14 +146,15 @@ static void usage_error(const char *fmt, ...)
 static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void fatal(const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
-	console_restore_terminal();
-	fprintf(stderr, "vessel: error: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	console_restore_terminal();
+	fprintf(stderr, "vessel: error: %s\n", msg);
+	status_file_write(status_file, EXIT_ERROR, msg);
 	exit(EXIT_ERROR);
 }
 
@@ -199,8 +226,19 @@ static void parse_net(const char *arg, struct vm_config *cfg)
 	cfg->nr_nets++;
 }
 
+/* The option getopt_long() just took, as written ("--cpus" of "--cpus 2", or "-c2"). */
+static const char *option_given(char **argv)
+{
+	return optind >= 2 && optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1];
+}
+
 /* Long options without a short form; above any char so they never collide. */
 #define OPT_CONSOLE 0x100
+#define OPT_RESTORE 0x120
+#define OPT_INCOMING 0x130
+#define OPT_DRY_RUN 0x110
+#define OPT_STATUS_FILE 0x111
+#define OPT_CONSOLE_SOCK 0x101
 
 static void parse_console(const char *arg, struct vm_config *cfg)
 {
@@ -233,23 +271,82 @@ static void install_stop_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* What boot_vm() builds into: the VM and, with --console-sock, its console server. */
+struct boot_target {
+	struct vm *vm;
+	struct console_server *console_server;
+	struct mig_incoming *incoming;      /* --incoming: what the source sent */
+};
+
+/*
+ * Rebuilds a snapshot's VM (the command line's --restore and the API's
+ * PUT /snapshot/load). The paths are copied: the VM keeps using them.
+ */
+static int restore_vm(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct vm_config host = *cfg;
+	uint64_t t0 = clock_monotonic_ns(), t1;
+	int ret;
+
+	free(restore_state_path);
+	free(restore_mem_path);
+	restore_state_path = strdup(cfg->restore_state_path);
+	restore_mem_path = cfg->restore_mem_path ? strdup(cfg->restore_mem_path) : NULL;
+	if (!restore_state_path || !restore_mem_path) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	host.restore_state_path = restore_state_path;
+	host.restore_mem_path = restore_mem_path;
+	ret = snapshot_file_read(&restore_file, restore_state_path, err, errlen);
+	if (ret)
+		return ret;
+	t1 = clock_monotonic_ns();
+	ret = snapshot_restore(vm, &host, &restore_file, err, errlen);
+	if (ret) {
+		snapshot_file_free(&restore_file);
+		return ret;
+	}
+	if (restore_stats)
+		fprintf(stderr, "vessel: restore: read_state_us=%" PRIu64 " rebuild_us=%" PRIu64 "\n",
+			(t1 - t0) / 1000, (clock_monotonic_ns() - t1) / 1000);
+	return 0;
+}
+
 /* Builds the VM, for the command line and the API's InstanceStart alike. */
 static int boot_vm(void *ctx, const struct vm_config *cfg, struct vm **out, char *err, size_t errlen)
 {
-	struct vm *vm = ctx;
+	struct boot_target *target = ctx;
+	struct vm *vm = target->vm;
 	int ret;
 
 	/* The terminal goes raw only now: while the API waits, Ctrl-C still works. */
 	if (cfg->console) {
-		ret = console_init(cfg->console, STDIN_FILENO, STDOUT_FILENO);
+		/* With --console-sock the socket is the console: the terminal is left alone. */
+		bool term = !target->console_server;
+
+		ret = console_init(cfg->console, term ? STDIN_FILENO : -1, term ? STDOUT_FILENO : -1);
 		if (ret) {
 			snprintf(err, errlen, "cannot set up the terminal: %s", strerror(-ret));
 			return ret;
 		}
 	}
-	ret = vm_create(vm, cfg, err, errlen);
+	if (target->incoming)
+		ret = mig_incoming_restore(target->incoming, vm, cfg, err, errlen);
+	else if (cfg->restore_state_path)
+		ret = restore_vm(vm, cfg, err, errlen);
+	else
+		ret = vm_create(vm, cfg, err, errlen);
 	if (ret)
 		return ret;
+	if (target->console_server) {
+		ret = console_server_attach(target->console_server, vm->console, &vm->loop);
+		if (ret) {
+			snprintf(err, errlen, "--console-sock: %s", strerror(-ret));
+			vm_destroy(vm);
+			return ret;
+		}
+	}
 	if (vm->kvm.is_pvm)
 		fprintf(stderr, "vessel: note: /dev/kvm is kvm_pvm: guest kernel mode runs emulated, slowly "
 			"(CPU model: %s)\n", vm->cfg.cpu_model == CPU_MODEL_PVM_SAFE ?
@@ -273,6 +370,8 @@ static int exit_status(const struct vm *vm, enum vm_exit_reason reason)
 		return EXIT_KVM_ERROR;
 	case VM_EXIT_SHUTDOWN_TIMEOUT:
 		return EXIT_SHUTDOWN_TIMEOUT;
+	case VM_EXIT_MIGRATED:
+		return EXIT_POWEROFF;
 	case VM_EXIT_SIGNAL:
 		return EXIT_SIGNAL_BASE + vm->exit_signal;
 	case VM_EXIT_NONE:
@@ -292,6 +391,7 @@ static const char *exit_message(enum vm_exit_reason reason)
 	case VM_EXIT_SHUTDOWN_TIMEOUT: return "the guest did not power off in time: stopped it";
 	case VM_EXIT_USER: return "terminated from the console (Ctrl-A x)";
 	case VM_EXIT_SIGNAL: return "terminated by a signal";
+	case VM_EXIT_MIGRATED: return "migrated: the guest runs at the destination now";
 	default: return "stopped after an internal error";
 	}
 }
@@ -349,6 +449,11 @@ int cmd_run(int argc, char **argv)
 		{ "net", required_argument, NULL, 'N' },
 		{ "api-sock", required_argument, NULL, 'A' },
 		{ "config-file", required_argument, NULL, 'F' },
+		{ "restore", required_argument, NULL, OPT_RESTORE },
+		{ "incoming", required_argument, NULL, OPT_INCOMING },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
+		{ "console-sock", required_argument, NULL, OPT_CONSOLE_SOCK },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -359,25 +464,31 @@ int cmd_run(int argc, char **argv)
 	struct default_guest guest;
 	struct console console = { .in_fd = -1, .out_fd = -1 };
 	enum vm_exit_reason reason;
-	const char *api_sock = NULL, *config_file = NULL;
+	const char *api_sock = NULL, *config_file = NULL, *console_sock = NULL, *restore_dir = NULL;
+	const char *machine_opt = NULL;    /* an option that shapes the machine (refused with --restore) */
+	const char *incoming_url = NULL;   /* --incoming: the machine comes from a migration */
+	struct mig_incoming_expect expect = { 0 };
+	char *state_file = NULL, *mem_file = NULL;
 	struct api *api = NULL;
 	struct api_config acfg;
 	struct vm *booted;
 	bool wait_api;
 	enum log_level level = LOG_WARN;
 	bool want_stats = false;
+	bool dry_run = false;
 	char err[512];
 	struct vm vm;
+	struct boot_target target = { .vm = &vm };
 	int opt, ret, status;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":k:i:a:c:m:vh", options, NULL)) != -1) {
 		switch (opt) {
-		case 'k': cfg.kernel_path = optarg; break;
-		case 'i': cfg.initrd_path = optarg; break;
-		case 'a': cfg.cmdline = optarg; break;
-		case 'c': parse_cpus(optarg, &cfg.nr_cpus); break;
-		case 'm': parse_memory(optarg, &cfg.mem_size); break;
+		case 'k': machine_opt = option_given(argv); cfg.kernel_path = optarg; break;
+		case 'i': machine_opt = option_given(argv); cfg.initrd_path = optarg; break;
+		case 'a': machine_opt = option_given(argv); cfg.cmdline = optarg; break;
+		case 'c': machine_opt = option_given(argv); parse_cpus(optarg, &cfg.nr_cpus); expect.nr_cpus = cfg.nr_cpus; break;
+		case 'm': machine_opt = option_given(argv); parse_memory(optarg, &cfg.mem_size); expect.mem_size = cfg.mem_size; break;
 		case 'R':
 			if (!strcmp(optarg, "restart") || !strcmp(optarg, "reboot"))
 				on_reboot = ON_REBOOT_RESTART;
@@ -391,12 +502,17 @@ int cmd_run(int argc, char **argv)
 				usage_error("--cpu-model '%s': expected 'auto', 'host' or 'pvm-safe'", optarg);
 			break;
 		case 'S': want_stats = true; break;
-		case 'r': cfg.rng = true; break;
-		case OPT_CONSOLE: parse_console(optarg, &cfg); break;
-		case 'D': parse_disk(optarg, &cfg); break;
-		case 'N': parse_net(optarg, &cfg); break;
+		case 'r': machine_opt = "--rng"; cfg.rng = true; break;
+		case OPT_CONSOLE: machine_opt = option_given(argv); parse_console(optarg, &cfg); break;
+		case 'D': machine_opt = option_given(argv); parse_disk(optarg, &cfg); break;
+		case 'N': machine_opt = option_given(argv); parse_net(optarg, &cfg); break;
 		case 'A': api_sock = optarg; break;
-		case 'F': config_file = optarg; break;
+		case OPT_RESTORE: restore_dir = optarg; break;
+		case OPT_INCOMING: incoming_url = optarg; break;
+		case 'F': machine_opt = option_given(argv); config_file = optarg; break;
+		case OPT_DRY_RUN: dry_run = true; break;
+		case OPT_STATUS_FILE: status_file = optarg; break;
+		case OPT_CONSOLE_SOCK: console_sock = optarg; break;
 		case 'v': level = level == LOG_WARN ? LOG_INFO : LOG_DEBUG; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -406,6 +522,14 @@ int cmd_run(int argc, char **argv)
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	log_set_level(level);
+	if (restore_dir) {
+		if (machine_opt)
+			usage_error("--restore: the machine is the snapshot's; '%s' cannot be given with it", machine_opt);
+		if (asprintf(&state_file, "%s/%s", restore_dir, SNAPSHOT_STATE_FILE) < 0 ||
+		    asprintf(&mem_file, "%s/%s", restore_dir, SNAPSHOT_MEM_FILE) < 0)
+			fatal("out of memory");
+		restore_stats = want_stats;
+	}
 
 	/* The config file goes through the API's mapping; what it sets wins. */
 	api_config_init(&acfg, &cfg, (uint32_t)getpid());
@@ -413,8 +537,15 @@ int cmd_run(int argc, char **argv)
 		fatal("%s", err);
 	cfg = acfg.vm;
 	/* --api-sock alone: no default guest, the API says what to boot. */
-	wait_api = api_sock && !cfg.kernel_path;
-	if (!cfg.kernel_path && !wait_api) {
+	if (incoming_url) {
+		if (restore_dir || cfg.kernel_path || cfg.initrd_path || cfg.cmdline || cfg.rng ||
+		    cfg.nr_disks || cfg.nr_nets || cfg.console_device != VM_CONSOLE_SERIAL)
+			usage_error("--incoming: the machine is the source's; only --memory and --cpus "
+				    "(which it must match) may describe it");
+		restore_dir = incoming_url;     /* no kernel, no default guest, no InstanceStart */
+	}
+	wait_api = api_sock && !cfg.kernel_path && !restore_dir;
+	if (!cfg.kernel_path && !wait_api && !restore_dir) {
 		ret = default_guest_find(&guest, !kvm_host_is_pvm(), err, sizeof(err));
 		if (ret)
 			fatal("%s", err);
@@ -425,36 +556,54 @@ int cmd_run(int argc, char **argv)
 			cfg.cmdline = guest.cmdline;
 		fprintf(stderr, "vessel: booting the default guest: %s\n", guest.description);
 	}
-	if (!cfg.cmdline && !wait_api)
+	if (!cfg.cmdline && !wait_api && !restore_dir)
 		cfg.cmdline = "console=ttyS0";
+	if (dry_run) {
+		if (run_check_config(&cfg, err, sizeof(err)))
+			fatal("%s", err);
+		run_check_print(stdout, &cfg);
+		api_config_free(&acfg);
+		return 0;
+	}
 
 	if (vcpu_signal_init())
 		fatal("cannot install the vCPU signal handler: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	cfg.console = &console;
+	cfg.restore_state_path = state_file;
+	cfg.restore_mem_path = mem_file;
 	acfg.vm = cfg;
 
+	if (incoming_url && mig_incoming_receive(incoming_url, &expect, &target.incoming, err, sizeof(err)))
+		fatal("%s", err);
+	if (console_sock && console_server_create(&target.console_server, console_sock, err, sizeof(err)))
+		fatal("%s", err);
 	if (api_sock) {
 		ret = api_create(&api, api_sock, &acfg, err, sizeof(err));
-		if (ret)
+		if (ret) {
+			console_server_destroy(target.console_server);
 			fatal("%s", err);
+		}
 	}
 	if (wait_api) {
 		signal_api = api;
 		install_stop_signals();
-		ret = api_wait_for_start(api, boot_vm, &vm);
+		ret = api_wait_for_start(api, boot_vm, &target);
 		signal_api = NULL;
 		if (ret) {
 			api_destroy(api);
+			console_server_destroy(target.console_server);
 			console_restore_terminal();
 			if (preboot_signal) {
 				fprintf(stderr, "vessel: terminated by a signal before the VM started\n");
+				status_file_write(status_file, EXIT_SIGNAL_BASE + preboot_signal,
+						  "terminated by a signal before the VM started");
 				return EXIT_SIGNAL_BASE + preboot_signal;
 			}
 			fatal("API: %s", strerror(-ret));
 		}
 	} else {
-		ret = boot_vm(&vm, &cfg, &booted, err, sizeof(err));
+		ret = boot_vm(&target, &cfg, &booted, err, sizeof(err));
 		if (!ret && api) {
 			ret = api_attach_vm(api, &vm);
 			if (ret)
@@ -462,6 +611,7 @@ int cmd_run(int argc, char **argv)
 		}
 		if (ret) {
 			api_destroy(api);
+			console_server_destroy(target.console_server);
 			fatal("%s", err);
 		}
 		install_stop_signals();
@@ -471,6 +621,7 @@ int cmd_run(int argc, char **argv)
 	signal_vm = NULL;
 	/* The API must not outlive the VM: its thread ends and its socket file goes. */
 	api_destroy(api);
+	console_server_destroy(target.console_server);
 	status = exit_status(&vm, reason);
 	if (want_stats)
 		print_stats(&vm, start_ns);
@@ -478,7 +629,9 @@ int cmd_run(int argc, char **argv)
 	console_restore_terminal();
 
 	/* A VM configured through the API cannot be rebuilt by re-running argv: it ends, as in Firecracker. */
-	if (reason == VM_EXIT_RESET && on_reboot == ON_REBOOT_RESTART && !wait_api) {
+	/* Re-running argv would restore the snapshot again, not reboot: a restored VM's reset ends it. */
+	if (reason == VM_EXIT_RESET && on_reboot == ON_REBOOT_RESTART && !wait_api && !restore_state_path &&
+	    !incoming_url) {
 		fprintf(stderr, "vessel: guest reset: restarting\n");
 		/* A fresh process image is the most complete reset there is. */
 		execv("/proc/self/exe", argv - 1);
@@ -486,6 +639,13 @@ int cmd_run(int argc, char **argv)
 	}
 	if (reason != VM_EXIT_POWEROFF)
 		fprintf(stderr, "vessel: %s\n", exit_message(reason));
+	status_file_write(status_file, status, exit_message(reason));
 	api_config_free(&acfg);
+	snapshot_file_free(&restore_file);
+	mig_incoming_free(target.incoming);
+	free(restore_state_path);
+	free(restore_mem_path);
+	free(state_file);
+	free(mem_file);
 	return status;
 }

@@ -52,7 +52,26 @@ int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *src, 
 	if (!dst)
 		return -EFAULT;
 	memcpy(dst, src, len);
+	guest_mem_mark_written(mem, gpa, len);
 	return 0;
+}
+
+void guest_mem_mark_written_slow(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	if (len == 0)
+		return;
+	for (unsigned int i = 0; i < mem->nr_regions; i++) {
+		const struct guest_mem_region *r = &mem->regions[i];
+		uint64_t offset = gpa - r->gpa, first, last;
+
+		if (gpa < r->gpa || offset >= r->size || len > r->size - offset || !r->written)
+			continue;
+		first = offset >> GUEST_PAGE_SHIFT;
+		last = (offset + len - 1) >> GUEST_PAGE_SHIFT;
+		for (uint64_t page = first; page <= last; page++)
+			__atomic_fetch_or(&r->written[page / 64], 1ULL << (page % 64), __ATOMIC_RELAXED);
+		return;
+	}
 }
 
 uint64_t guest_mem_end(const struct guest_mem *mem)

@@ -175,6 +175,34 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * Before parking for a pause: an I/O or MMIO exit is only complete (its
+ * result in the registers) at the next KVM_RUN. Enter with immediate_exit
+ * set, which completes it and returns without running the guest, so a
+ * paused vCPU's state is whole (for snapshots). A string I/O instruction
+ * may need another round trip: serve it and enter again.
+ */
+static void vcpu_complete_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	for (int round = 0; round < 4096; round++) {
+		if (run->exit_reason != KVM_EXIT_IO && run->exit_reason != KVM_EXIT_MMIO)
+			return;
+		run->immediate_exit = 1;
+		if (ioctl(vcpu->fd, KVM_RUN, 0) == 0) {
+			run->immediate_exit = 0;
+			vcpu_handle_exit(vcpu);
+			continue;
+		}
+		run->immediate_exit = 0;
+		if (errno != EINTR && errno != EAGAIN)
+			log_warn("vCPU %u: cannot complete its last I/O before pausing: %s", vcpu->id, strerror(errno));
+		run->exit_reason = KVM_EXIT_INTR;
+		return;
+	}
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -185,6 +213,8 @@ static void *vcpu_thread(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	vcpu->first_run_ns = clock_monotonic_ns();
 	while (atomic_load(&vm->exit_reason) == VM_EXIT_NONE) {
+		if (__atomic_load_n(&vm->pause_requested, __ATOMIC_ACQUIRE))
+			vcpu_complete_exit(vcpu);
 		vm_vcpu_checkpoint(vm);
 		if (atomic_load(&vm->exit_reason) != VM_EXIT_NONE)
 			break;

@@ -12,7 +12,9 @@
 #include <termios.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/console.h"
@@ -25,6 +27,48 @@
 #define VM_MAX_RAM_REGIONS 4
 #define CONSOLE_RETRY_MS 5
 
+/*
+ * A snapshot's guest RAM: the memory file mapped copy-on-write, so the guest
+ * resumes without reading it first and clones share its page cache. The
+ * file must hold exactly the guest's RAM.
+ */
+static int vm_map_ram_file(struct vm *vm, char *err, size_t errlen)
+{
+	const char *path = vm->cfg.restore_mem_path;
+	struct stat st;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "memory file %s: %s", path, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "memory file %s: %s", path, strerror(errno));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != vm->cfg.mem_size) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "memory file %s: %llu bytes, but the snapshot's guest has %llu bytes of RAM",
+			 path, (unsigned long long)st.st_size, (unsigned long long)vm->cfg.mem_size);
+		goto out_close;
+	}
+	vm->ram = mmap(NULL, vm->cfg.mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+	if (vm->ram == MAP_FAILED) {
+		ret = -errno;
+		vm->ram = NULL;
+		snprintf(err, errlen, "memory file %s: mmap: %s", path, strerror(errno));
+		goto out_close;
+	}
+	vm->ram_map_size = vm->cfg.mem_size;
+	ret = 0;
+out_close:
+	close(fd);
+	return ret;
+}
+
 static int vm_map_ram(struct vm *vm, char *err, size_t errlen)
 {
 	struct arch_ram_region regions[VM_MAX_RAM_REGIONS];
@@ -36,6 +80,12 @@ static int vm_map_ram(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "memory: cannot lay out %llu bytes of guest RAM",
 			 (unsigned long long)vm->cfg.mem_size);
 		return n;
+	}
+	if (vm->cfg.restore_mem_path) {
+		ret = vm_map_ram_file(vm, err, errlen);
+		if (ret)
+			return ret;
+		goto out_mapped;
 	}
 	/* MAP_NORESERVE: guest RAM is touched lazily, as the guest uses it. */
 	vm->ram = mmap(NULL, vm->cfg.mem_size, PROT_READ | PROT_WRITE,
@@ -55,6 +105,7 @@ static int vm_map_ram(struct vm *vm, char *err, size_t errlen)
 	 */
 	if (madvise(vm->ram, vm->ram_map_size, MADV_HUGEPAGE))
 		log_debug("madvise(MADV_HUGEPAGE): %s", strerror(errno));
+out_mapped:
 	for (int i = 0; i < n; i++) {
 		struct kvm_userspace_memory_region region = {
 			.slot = i,
@@ -128,6 +179,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	ret = vm_devices_create(vm, err, errlen);
 	if (ret)
 		goto out_destroy;
+	if (cfg->restore_mem_path)
+		goto out_vcpus;        /* RAM holds the guest already: nothing to load */
 
 	boot_cfg = (struct boot_config){
 		.kernel_path = cfg->kernel_path,
@@ -139,6 +192,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	if (ret)
 		goto out_destroy;
 
+out_vcpus:
 	vm->vcpus = calloc(cfg->nr_cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
 		ret = -ENOMEM;

@@ -33,6 +33,7 @@ enum vm_exit_reason {
 	VM_EXIT_SIGNAL,         /* SIGINT / SIGTERM / SIGHUP */
 	VM_EXIT_VMM_ERROR,      /* vessel itself failed while running */
 	VM_EXIT_SHUTDOWN_TIMEOUT, /* the API's shutdown timed out and stopped the guest */
+	VM_EXIT_MIGRATED,       /* live migration: the guest runs at the destination now */
 };
 
 #define VM_MAX_DISKS 8
@@ -57,6 +58,13 @@ struct vm_config {
 	uint32_t nr_disks;
 	struct net_config nets[NET_MAX_DEVICES];       /* virtio-net, in command-line order */
 	uint32_t nr_nets;
+	/*
+	 * Restoring a snapshot (src/snapshot): guest RAM is this file, mapped
+	 * copy-on-write (MAP_PRIVATE), and nothing is booted; the state file
+	 * is applied after vm_create() by snapshot_restore().
+	 */
+	const char *restore_mem_path;
+	const char *restore_state_path;
 };
 
 struct vcpu;

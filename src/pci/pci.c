@@ -7,6 +7,7 @@
 #include "pci/pci.h"
 #include "arch/x86/layout.h"
 #include "core/log.h"
+#include "snapshot/snap_buf.h"
 
 #include <errno.h>
 #include <string.h>
@@ -482,4 +483,35 @@ void pci_bus_destroy(struct pci_bus *pci)
 {
 	pthread_mutex_destroy(&pci->lock);
 	memset(pci->slots, 0, sizeof(pci->slots));
+}
+
+void pci_dev_save(struct pci_dev *dev, struct snap_writer *w)
+{
+	pthread_mutex_lock(&dev->bus->lock);
+	snap_put(w, dev->config, sizeof(dev->config));
+	pthread_mutex_unlock(&dev->bus->lock);
+}
+
+int pci_dev_load(struct pci_dev *dev, struct snap_reader *r)
+{
+	const uint8_t *config = snap_get_ptr(r, PCI_CONFIG_SIZE);
+	int ret = 0;
+
+	if (!config || !dev->bus)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->bus->lock);
+	for (uint32_t i = 0; i < PCI_CONFIG_SIZE; i++) {
+		uint8_t fixed = (uint8_t)~(dev->wmask[i] | dev->w1cmask[i]);
+
+		if ((config[i] & fixed) != (dev->config[i] & fixed)) {
+			ret = -EINVAL;
+			goto out_unlock;
+		}
+	}
+	for (uint32_t i = 0; i < PCI_CONFIG_SIZE; i++)
+		__atomic_store_n(&dev->config[i], config[i], __ATOMIC_RELAXED);
+	pci_dev_update_bars(dev);
+out_unlock:
+	pthread_mutex_unlock(&dev->bus->lock);
+	return ret;
 }

@@ -126,6 +126,18 @@ int pci_bus_add(struct pci_bus *pci, struct pci_dev *dev);
 
 void pci_bus_destroy(struct pci_bus *pci);
 
+/*
+ * Snapshot of a function's config space (incl. where its BARs are
+ * programmed). load refuses (-EINVAL, nothing applied) a config space whose
+ * read-only bits differ from this function's, i.e. another device model;
+ * then applies it and re-maps the BARs. The function must be on a bus.
+ */
+struct snap_writer;
+struct snap_reader;
+void pci_dev_save(struct pci_dev *dev, struct snap_writer *w);
+__attribute__((warn_unused_result))
+int pci_dev_load(struct pci_dev *dev, struct snap_reader *r);
+
 /* Config space access as the guest does it (exposed for tests and fuzzing). */
 void pci_config_read(struct pci_bus *pci, uint8_t slot, uint32_t offset, void *data, uint32_t len);
 void pci_config_write(struct pci_bus *pci, uint8_t slot, uint32_t offset, const void *data, uint32_t len);

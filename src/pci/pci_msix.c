@@ -10,6 +10,7 @@
  */
 #include "pci/pci_msix.h"
 #include "core/log.h"
+#include "snapshot/snap_buf.h"
 
 #include <errno.h>
 #include <string.h>
@@ -315,4 +316,33 @@ bool pci_msix_bar_write(struct pci_msix *msix, uint64_t offset, const void *data
 		pci_msix_unmasked(msix);
 	pthread_mutex_unlock(&msix->lock);
 	return true;
+}
+
+void pci_msix_save(struct pci_msix *msix, struct snap_writer *w)
+{
+	pthread_mutex_lock(&msix->lock);
+	snap_put(w, &msix->state, sizeof(msix->state));
+	pthread_mutex_unlock(&msix->lock);
+}
+
+int pci_msix_load(struct pci_msix *msix, struct snap_reader *r)
+{
+	struct pci_msix_state st;
+
+	if (snap_get(r, &st, sizeof(st)))
+		return -EINVAL;
+	/* Vectors the function does not have stay masked and never pending. */
+	for (int v = msix->nr_vectors; v < PCI_MSIX_MAX_VECTORS; v++)
+		if (st.table[v].ctrl != PCI_MSIX_ENTRY_CTRL_MASKED || st.table[v].addr_lo ||
+		    st.table[v].addr_hi || st.table[v].data)
+			return -EINVAL;
+	if (msix->nr_vectors < 64 && (st.pba >> msix->nr_vectors))
+		return -EINVAL;
+	pthread_mutex_lock(&msix->lock);
+	msix->state = st;
+	for (int v = 0; v < PCI_MSIX_MAX_VECTORS; v++)
+		msix->route_stale[v] = true;
+	pci_msix_unmasked(msix);
+	pthread_mutex_unlock(&msix->lock);
+	return 0;
 }

@@ -76,4 +76,16 @@ void pci_msix_notify(struct pci_msix *msix, uint16_t vector);
 
 bool pci_msix_enabled(const struct pci_msix *msix);
 
+/*
+ * Snapshot of the vector table and PBA (the control word is config space,
+ * restored with the function's config first). load checks (0 or -EINVAL,
+ * nothing applied), applies, sets up the routes of unmasked vectors and
+ * delivers pending ones.
+ */
+struct snap_writer;
+struct snap_reader;
+void pci_msix_save(struct pci_msix *msix, struct snap_writer *w);
+__attribute__((warn_unused_result))
+int pci_msix_load(struct pci_msix *msix, struct snap_reader *r);
+
 #endif

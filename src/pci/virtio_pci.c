@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "pci/pci_msix.h"
+#include "snapshot/snap_buf.h"
 
 /* BAR 0 layout: one region per capability, 4 KiB apart. */
 #define VP_BAR              0
@@ -656,4 +657,128 @@ uint8_t virtio_pci_status(struct virtio_pci *vp)
 	status = vp->state.device_status;
 	pthread_mutex_unlock(&vp->lock);
 	return status;
+}
+
+/* ---- snapshot ---- */
+
+int virtio_pci_quiesce(struct virtio_pci *vp)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vp->lock);
+	if (vp->vdev->ops->quiesce)
+		ret = vp->vdev->ops->quiesce(vp->vdev);
+	pthread_mutex_unlock(&vp->lock);
+	return ret;
+}
+
+/* What identifies the device model, so a section cannot land on another one. */
+struct virtio_pci_snap_id {
+	uint16_t device_id;
+	uint16_t num_queues;
+	uint16_t queue_max_size;
+	uint16_t nr_vectors;
+};
+
+void virtio_pci_save(struct virtio_pci *vp, struct snap_writer *w)
+{
+	struct virtio_pci_snap_id id = {
+		.device_id = vp->vdev->ops->device_id, .num_queues = vp_num_queues(vp),
+		.queue_max_size = vp->vdev->ops->queue_max_size, .nr_vectors = vp->msix.nr_vectors,
+	};
+	size_t dev_len_at;
+	uint32_t dev_len;
+
+	snap_put(w, &id, sizeof(id));
+	pci_dev_save(&vp->pci, w);
+	pci_msix_save(&vp->msix, w);
+	pthread_mutex_lock(&vp->lock);
+	snap_put(w, &vp->state, sizeof(vp->state));
+	for (uint16_t q = 0; q < vp_num_queues(vp); q++)
+		snap_put(w, &vp->queues[q].state, sizeof(vp->queues[q].state));
+	/* The device's own state, length-prefixed. */
+	dev_len_at = w->len;
+	snap_put_u32(w, 0);
+	if (vp->vdev->ops->save)
+		vp->vdev->ops->save(vp->vdev, w);
+	if (!w->error) {
+		dev_len = (uint32_t)(w->len - dev_len_at - sizeof(dev_len));
+		memcpy(w->buf + dev_len_at, &dev_len, sizeof(dev_len));
+	}
+	pthread_mutex_unlock(&vp->lock);
+}
+
+static bool vp_queue_state_ok(const struct virtio_pci *vp, const struct virtq_state *s)
+{
+	return s->size && !(s->size & (s->size - 1)) && s->size <= vp->vdev->ops->queue_max_size &&
+	       s->ready <= 1 && s->signalled_used_valid <= 1 &&
+	       (s->msix_vector == PCI_MSIX_NO_VECTOR || s->msix_vector < vp->msix.nr_vectors);
+}
+
+static bool vp_transport_state_ok(const struct virtio_pci *vp, const struct virtio_pci_state *st)
+{
+	return !(st->driver_features & ~vp->offered_features) && st->isr <= (VP_ISR_QUEUE | VP_ISR_CONFIG) &&
+	       (st->msix_config == PCI_MSIX_NO_VECTOR || st->msix_config < vp->msix.nr_vectors);
+}
+
+int virtio_pci_load(struct virtio_pci *vp, struct snap_reader *r)
+{
+	struct virtio_pci_snap_id id, want = {
+		.device_id = vp->vdev->ops->device_id, .num_queues = vp_num_queues(vp),
+		.queue_max_size = vp->vdev->ops->queue_max_size, .nr_vectors = vp->msix.nr_vectors,
+	};
+	struct snap_reader pci_r, msix_r, dev_r;
+	const uint8_t *pci_bytes, *msix_bytes, *dev_bytes;
+	struct virtio_pci_state st;
+	struct virtq_state *qs;
+	uint32_t dev_len;
+	uint64_t one = 1;
+	int ret = -EINVAL;
+
+	if (snap_get(r, &id, sizeof(id)) || memcmp(&id, &want, sizeof(id)))
+		return -EINVAL;
+	pci_bytes = snap_get_ptr(r, PCI_CONFIG_SIZE);
+	msix_bytes = snap_get_ptr(r, sizeof(struct pci_msix_state));
+	if (!pci_bytes || !msix_bytes || snap_get(r, &st, sizeof(st)) || !vp_transport_state_ok(vp, &st))
+		return -EINVAL;
+	qs = calloc(vp_num_queues(vp), sizeof(*qs));
+	if (!qs)
+		return -ENOMEM;
+	for (uint16_t q = 0; q < vp_num_queues(vp); q++)
+		if (snap_get(r, &qs[q], sizeof(qs[q])) || !vp_queue_state_ok(vp, &qs[q]))
+			goto out_free;
+	if (snap_get_u32(r, &dev_len) || dev_len != snap_left(r) || !(dev_bytes = snap_get_ptr(r, dev_len)))
+		goto out_free;
+	if (dev_len && !vp->vdev->ops->load)
+		goto out_free;
+
+	/* Checked: apply, config space first (MSI-X's enable bit lives there). */
+	pci_r = snap_reader_init(pci_bytes, PCI_CONFIG_SIZE);
+	msix_r = snap_reader_init(msix_bytes, sizeof(struct pci_msix_state));
+	dev_r = snap_reader_init(dev_bytes, dev_len);
+	ret = pci_dev_load(&vp->pci, &pci_r);
+	if (!ret)
+		ret = pci_msix_load(&vp->msix, &msix_r);
+	if (ret)
+		goto out_free;
+	pthread_mutex_lock(&vp->lock);
+	vp->state = st;
+	for (uint16_t q = 0; q < vp_num_queues(vp); q++)
+		vp->queues[q].state = qs[q];
+	if (vp->vdev->ops->load)
+		ret = vp->vdev->ops->load(vp->vdev, &dev_r);
+	if (!ret && (st.device_status & VIRTIO_STATUS_DRIVER_OK) && !(st.device_status & VIRTIO_STATUS_NEEDS_RESET) &&
+	    !vp_activate(vp))
+		ret = -EINVAL;
+	pthread_mutex_unlock(&vp->lock);
+	if (ret)
+		goto out_free;
+	/* Chains the driver made available before the snapshot: look at every live queue once. */
+	if ((st.device_status & VIRTIO_STATUS_DRIVER_OK) && !(st.device_status & VIRTIO_STATUS_NEEDS_RESET))
+		for (uint16_t q = 0; q < vp_num_queues(vp); q++)
+			if (qs[q].ready && write(vp->notifiers[q].fd, &one, sizeof(one)) < 0)
+				log_warn("%s: queue %u: cannot notify after restore", vp->vdev->ops->name, q);
+out_free:
+	free(qs);
+	return ret;
 }

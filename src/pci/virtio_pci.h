@@ -42,4 +42,20 @@ struct pci_dev *virtio_pci_pci_dev(struct virtio_pci *vp);
 /* Guest-visible transport state (device_status etc.), for tests. */
 uint8_t virtio_pci_status(struct virtio_pci *vp);
 
+/*
+ * Snapshot (vCPUs paused). quiesce lets the device finish its work in
+ * flight; save writes the function (config space, MSI-X, transport and
+ * queue state, then the device's own); load checks all of it before it
+ * applies any (-EINVAL with nothing applied on a mismatch or bad value),
+ * re-activates a live device and lets it look at its queues once, as if
+ * notified. A failure after checking (rings outside RAM) is -EINVAL too.
+ */
+struct snap_writer;
+struct snap_reader;
+__attribute__((warn_unused_result))
+int virtio_pci_quiesce(struct virtio_pci *vp);
+void virtio_pci_save(struct virtio_pci *vp, struct snap_writer *w);
+__attribute__((warn_unused_result))
+int virtio_pci_load(struct virtio_pci *vp, struct snap_reader *r);
+
 #endif

@@ -47,6 +47,8 @@ static const struct cmd cmd_table[] = {
 	{ "netloss", cmd_netloss, "netloss:percent drop frames both ways (0 stops)" },
 	{ "powerwait", cmd_powerwait, "powerwait:seconds wait for the ACPI power button, then power off" },
 	{ "tick", cmd_tick, "tick:ms:count print tick=<n> tsc=<tsc> every ms (LAPIC timer)" },
+	{ "memdirty", cmd_memdirty, "memdirty:MiB:MiB/s:ms:count rewrite MiB at MiB/s, check every page each ms" },
+	{ "memtick", cmd_memtick, "memtick:MiB:ms:count fill MiB with a pattern, tick, re-check it each tick" },
 	{ "hvc", cmd_hvc, "list virtio-console devices; hvc0's size" },
 	{ "hvcwrite", cmd_hvcwrite, "hvcwrite:<text> write text and a newline to hvc0" },
 	{ "hvcemerg", cmd_hvcemerg, "hvcemerg:<text> the same through the emergency write register" },

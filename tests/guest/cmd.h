@@ -40,6 +40,8 @@ int cmd_netloss(const char *arg);
 int cmd_netbench(const char *arg);
 int cmd_powerwait(const char *arg);
 int cmd_tick(const char *arg);
+int cmd_memtick(const char *arg);
+int cmd_memdirty(const char *arg);
 
 /* Run "a,b:arg,c" in order. */
 void cmd_run_list(const char *list);

@@ -66,8 +66,10 @@ def require_kvm():
 class Vm:
     """A running `vessel run`, with its console output collected."""
 
-    def __init__(self, *args, kernel=GUEST, cmdline=None, cpus=None, memory=None, extra_env=None):
-        argv = [VESSEL, "run"]
+    def __init__(self, *args, kernel=GUEST, cmdline=None, cpus=None, memory=None, extra_env=None,
+                 prefix=None):
+        # prefix: a command vessel runs under, e.g. ["ip", "netns", "exec", "NS"]
+        argv = list(prefix or []) + [VESSEL, "run"]
         if kernel:
             argv += ["--kernel", kernel]
         if cmdline is not None:

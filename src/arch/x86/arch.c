@@ -92,6 +92,9 @@ int arch_vm_init(struct vm *vm, char *err, size_t errlen)
 		return ret;
 	}
 
+	/* A restored guest's RAM has its tables already; writing them again would only copy pages. */
+	if (vm->cfg.restore_mem_path)
+		return 0;
 	acpi_hva = guest_mem_ptr(&vm->mem, LAYOUT_ACPI_GPA, LAYOUT_ACPI_SIZE);
 	if (!acpi_hva) {
 		snprintf(err, errlen, "ACPI: no guest RAM at 0x%llx", LAYOUT_ACPI_GPA);
@@ -181,7 +184,7 @@ int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu, char *err, size_t errlen)
 	ret = regs_setup_fpu(vcpu->fd);
 	if (ret)
 		goto out_err;
-	if (vcpu->id == 0) {
+	if (vcpu->id == 0 && !vm->cfg.restore_mem_path) {
 		step = "boot registers";
 		ret = regs_setup_boot_memory(&vm->mem, vm->boot.mode);
 		if (ret)

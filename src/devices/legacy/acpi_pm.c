@@ -13,6 +13,7 @@
 #include "arch/x86/layout.h"
 #include "core/log.h"
 #include "devices/legacy/legacy_io.h"
+#include "snapshot/snap_buf.h"
 
 #define ACPI_PM_SLEEP_CTL	0
 #define ACPI_PM_SLEEP_STS	1
@@ -118,4 +119,23 @@ void acpi_pm_destroy(struct acpi_pm *dev)
 		return;
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
+}
+
+void acpi_pm_save(struct acpi_pm *dev, struct snap_writer *w)
+{
+	pthread_mutex_lock(&dev->lock);
+	snap_put(w, &dev->st, sizeof(dev->st));
+	pthread_mutex_unlock(&dev->lock);
+}
+
+int acpi_pm_load(struct acpi_pm *dev, struct snap_reader *r)
+{
+	struct acpi_pm_state st;
+
+	if (snap_get_exact(r, &st, sizeof(st)))
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	dev->st = st;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
 }

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "devices/legacy/legacy_io.h"
+#include "snapshot/snap_buf.h"
 
 #define CMOS_INDEX	0
 #define CMOS_DATA	1
@@ -348,4 +349,23 @@ void cmos_destroy(struct cmos *dev)
 		return;
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
+}
+
+void cmos_save(struct cmos *dev, struct snap_writer *w)
+{
+	pthread_mutex_lock(&dev->lock);
+	snap_put(w, &dev->st, sizeof(dev->st));
+	pthread_mutex_unlock(&dev->lock);
+}
+
+int cmos_load(struct cmos *dev, struct snap_reader *r)
+{
+	struct cmos_state st;
+
+	if (snap_get_exact(r, &st, sizeof(st)))
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	dev->st = st;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
 }

@@ -25,6 +25,7 @@
 
 #include "core/log.h"
 #include "devices/legacy/legacy_io.h"
+#include "snapshot/snap_buf.h"
 
 #define I8042_DATA	0
 #define I8042_CMD	4
@@ -384,4 +385,25 @@ void i8042_destroy(struct i8042 *dev)
 		return;
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
+}
+
+void i8042_save(struct i8042 *dev, struct snap_writer *w)
+{
+	pthread_mutex_lock(&dev->lock);
+	snap_put(w, &dev->st, sizeof(dev->st));
+	pthread_mutex_unlock(&dev->lock);
+}
+
+int i8042_load(struct i8042 *dev, struct snap_reader *r)
+{
+	struct i8042_state st;
+
+	if (snap_get_exact(r, &st, sizeof(st)))
+		return -EINVAL;
+	if (st.queue_len > I8042_QUEUE_LEN)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	dev->st = st;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
 }

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 
 #include "devices/legacy/legacy_io.h"
+#include "snapshot/snap_buf.h"
 
 #define SERIAL_FIFO_LEN		16
 #define SERIAL_RX_BUF_LEN	4096
@@ -433,4 +434,29 @@ void serial_destroy(struct serial *s)
 		return;
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+void serial_save(struct serial *s, struct snap_writer *w)
+{
+	pthread_mutex_lock(&s->lock);
+	snap_put(w, &s->st, sizeof(s->st));
+	pthread_mutex_unlock(&s->lock);
+}
+
+int serial_load(struct serial *s, struct snap_reader *r)
+{
+	struct serial_state st;
+
+	if (snap_get_exact(r, &st, sizeof(st)))
+		return -EINVAL;
+	if (st.rx_head >= SERIAL_RX_BUF_LEN || st.rx_count > SERIAL_RX_BUF_LEN ||
+	    (st.ier & ~UART_IER_MASK) || (st.mcr & ~UART_MCR_MASK) || st.thr_ipending > 1)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	s->st = st;
+	/* The irqchip's own line state is not in KVM's irqchip snapshot: raise it again. */
+	s->irq_level = 0;
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
 }

@@ -38,4 +38,15 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
 /* Free space in the receive buffer, so the event loop reads no more than fits. */
 size_t serial_rx_space(struct serial *s);
 
+/*
+ * Snapshot: save writes the guest-visible state (registers and the receive
+ * buffer); load checks it (0 or -EINVAL, nothing applied on error), applies
+ * it and re-raises the interrupt line if the state says it is high.
+ */
+struct snap_writer;
+struct snap_reader;
+void serial_save(struct serial *s, struct snap_writer *w);
+__attribute__((warn_unused_result))
+int serial_load(struct serial *s, struct snap_reader *r);
+
 #endif

@@ -33,6 +33,8 @@
 #define VIRTIO_F_ACCESS_PLATFORM    33
 
 struct virtio_dev;
+struct snap_writer;
+struct snap_reader;
 
 struct virtio_dev_ops {
 	const char *name;
@@ -50,6 +52,15 @@ struct virtio_dev_ops {
 	/* The driver notified queue q (called on the event loop thread). */
 	void (*queue_notify)(struct virtio_dev *vdev, uint16_t q);
 	void (*destroy)(struct virtio_dev *vdev);
+	/*
+	 * Snapshot, all optional and called under the transport lock with the
+	 * vCPUs paused. quiesce finishes the work in flight (0 or -errno);
+	 * save writes device-specific guest-visible state; load checks and
+	 * applies it (0 or -EINVAL), before the transport re-activates the device.
+	 */
+	int (*quiesce)(struct virtio_dev *vdev);
+	void (*save)(struct virtio_dev *vdev, struct snap_writer *w);
+	int (*load)(struct virtio_dev *vdev, struct snap_reader *r);
 };
 
 struct virtio_transport_ops {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "snapshot/snap_buf.h"
 
 struct virtio_console {
 	struct virtio_dev vdev;
@@ -215,6 +216,32 @@ static void virtio_console_reset(struct virtio_dev *vdev)
 	con->broken = false;
 }
 
+/* Snapshot: the console size the guest was told (the rest follows from the transport). */
+struct virtio_console_snap {
+	uint16_t cols;
+	uint16_t rows;
+};
+
+static void virtio_console_save(struct virtio_dev *vdev, struct snap_writer *w)
+{
+	struct virtio_console *con = virtio_console_of(vdev);
+	struct virtio_console_snap st = { .cols = con->cfg.cols, .rows = con->cfg.rows };
+
+	snap_put(w, &st, sizeof(st));
+}
+
+static int virtio_console_load(struct virtio_dev *vdev, struct snap_reader *r)
+{
+	struct virtio_console *con = virtio_console_of(vdev);
+	struct virtio_console_snap st;
+
+	if (snap_get_exact(r, &st, sizeof(st)))
+		return -EINVAL;
+	con->cfg.cols = st.cols;
+	con->cfg.rows = st.rows;
+	return 0;
+}
+
 static void virtio_console_destroy(struct virtio_dev *vdev)
 {
 	free(vdev->priv);
@@ -233,6 +260,8 @@ static const struct virtio_dev_ops virtio_console_ops = {
 	.reset = virtio_console_reset,
 	.queue_notify = virtio_console_queue_notify,
 	.destroy = virtio_console_destroy,
+	.save = virtio_console_save,
+	.load = virtio_console_load,
 };
 
 void virtio_console_set_size(struct virtio_dev *vdev, uint16_t cols, uint16_t rows)

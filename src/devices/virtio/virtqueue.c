@@ -77,6 +77,7 @@ static int virtq_store_le16(const struct guest_mem *mem, uint64_t gpa, uint16_t 
 		__atomic_store_n((uint16_t *)hva, raw, __ATOMIC_RELAXED);
 	else
 		memcpy(hva, &raw, sizeof(raw));
+	guest_mem_mark_written(mem, gpa, sizeof(raw));
 	return 0;
 }
 
@@ -136,6 +137,8 @@ static int virtq_walk_add(struct virtq_walk *w, const struct virtq_desc *d)
 		return -EINVAL;
 	chain->iov[chain->nr_out + chain->nr_in] = (struct iovec){ .iov_base = hva, .iov_len = d->len };
 	if (in) {
+		/* The device may write it any time until it pushes the chain (a migration resends it). */
+		guest_mem_mark_written(w->mem, d->addr, d->len);
 		chain->nr_in++;
 		chain->in_len += d->len;
 	} else {

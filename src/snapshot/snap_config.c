@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+#include "snapshot/snap_config.h"
+
+#include <stdio.h>
+
+#define SNAP_PATH_MAX       4096
+#define SNAP_MAX_CPUS       255
+#define SNAP_MIN_MEM        (16ULL << 20)
+#define SNAP_MAX_MEM        (1ULL << 40)
+#define SNAP_SERIAL_MAX     20
+
+static void snap_config_put_net(struct snap_writer *w, const struct net_config *n)
+{
+	snap_put_u32(w, (uint32_t)n->type);
+	snap_put_str(w, n->ifname);
+	snap_put(w, n->mac, sizeof(n->mac));
+	snap_put_u32(w, n->nr_hostfwd);
+	for (uint32_t i = 0; i < n->nr_hostfwd && i < NET_MAX_HOSTFWD; i++) {
+		const struct net_hostfwd *f = &n->hostfwd[i];
+
+		snap_put_u32(w, f->udp);
+		snap_put_u32(w, f->host_addr);
+		snap_put_u32(w, f->host_port);
+		snap_put_u32(w, f->guest_addr);
+		snap_put_u32(w, f->guest_port);
+	}
+}
+
+void snap_config_save(const struct vm_config *cfg, struct snap_writer *w)
+{
+	snap_put_u32(w, cfg->nr_cpus);
+	snap_put_u64(w, cfg->mem_size);
+	snap_put_u32(w, (uint32_t)cfg->cpu_model);
+	snap_put_u32(w, (uint32_t)cfg->console_device);
+	snap_put_u32(w, cfg->rng);
+	snap_put_u32(w, cfg->nr_disks);
+	for (uint32_t i = 0; i < cfg->nr_disks; i++) {
+		const struct virtio_blk_config *d = &cfg->disks[i];
+
+		snap_put_str(w, d->path);
+		snap_put_u32(w, d->readonly);
+		snap_put_u32(w, d->direct);
+		snap_put_str(w, d->serial);
+		snap_put_u32(w, (uint32_t)d->aio);
+	}
+	snap_put_u32(w, cfg->nr_nets);
+	for (uint32_t i = 0; i < cfg->nr_nets; i++)
+		snap_config_put_net(w, &cfg->nets[i]);
+}
+
+static int snap_config_bad(char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "snapshot configuration: %s", what);
+	return -EINVAL;
+}
+
+/* A string of 1..max bytes without NULs, copied (NUL terminated) into *out; NULL allowed if nullable. */
+static int snap_config_get_str(struct snap_reader *r, char **out, uint32_t max, bool nullable)
+{
+	const char *s;
+	uint32_t len;
+
+	*out = NULL;
+	if (snap_get_str(r, &s, &len, max))
+		return -EINVAL;
+	if (!s)
+		return nullable ? 0 : -EINVAL;
+	if (!len || memchr(s, '\0', len))
+		return -EINVAL;
+	*out = strndup(s, len);
+	return *out ? 0 : -ENOMEM;
+}
+
+static bool snap_bool(uint32_t v, bool *out)
+{
+	*out = v == 1;
+	return v <= 1;
+}
+
+static int snap_config_get_net(struct snap_reader *r, struct net_config *n)
+{
+	const char *name;
+	uint32_t type, len, v[5];
+
+	if (snap_get_u32(r, &type) || (type != NET_TAP && type != NET_USER))
+		return -EINVAL;
+	n->type = (enum net_type)type;
+	if (snap_get_str(r, &name, &len, NET_IFNAME_MAX) || !name || memchr(name, '\0', len))
+		return -EINVAL;
+	memcpy(n->ifname, name, len);
+	n->ifname[len] = '\0';
+	if (snap_get(r, n->mac, sizeof(n->mac)) || snap_get_u32(r, &n->nr_hostfwd) ||
+	    n->nr_hostfwd > NET_MAX_HOSTFWD)
+		return -EINVAL;
+	for (uint32_t i = 0; i < n->nr_hostfwd; i++) {
+		struct net_hostfwd *f = &n->hostfwd[i];
+
+		for (int j = 0; j < 5; j++)
+			if (snap_get_u32(r, &v[j]))
+				return -EINVAL;
+		if (v[0] > 1 || v[2] > 0xffff || v[4] > 0xffff)
+			return -EINVAL;
+		*f = (struct net_hostfwd){ .udp = v[0], .host_addr = v[1], .host_port = (uint16_t)v[2],
+					   .guest_addr = v[3], .guest_port = (uint16_t)v[4] };
+	}
+	return 0;
+}
+
+int snap_config_load(struct snap_reader *r, struct snap_config *out, char *err, size_t errlen)
+{
+	struct vm_config *cfg = &out->vm;
+	uint32_t v, model, console;
+	int ret;
+
+	*out = (struct snap_config){ 0 };
+	if (snap_get_u32(r, &cfg->nr_cpus) || !cfg->nr_cpus || cfg->nr_cpus > SNAP_MAX_CPUS)
+		return snap_config_bad(err, errlen, "bad vCPU count");
+	if (snap_get_u64(r, &cfg->mem_size) || cfg->mem_size < SNAP_MIN_MEM || cfg->mem_size > SNAP_MAX_MEM ||
+	    cfg->mem_size % 4096)
+		return snap_config_bad(err, errlen, "bad memory size");
+	if (snap_get_u32(r, &model) || (model != CPU_MODEL_HOST && model != CPU_MODEL_PVM_SAFE))
+		return snap_config_bad(err, errlen, "bad CPU model");
+	cfg->cpu_model = (enum cpu_model)model;
+	if (snap_get_u32(r, &console) || (console != VM_CONSOLE_SERIAL && console != VM_CONSOLE_VIRTIO))
+		return snap_config_bad(err, errlen, "bad console device");
+	cfg->console_device = (enum vm_console_device)console;
+	if (snap_get_u32(r, &v) || !snap_bool(v, &cfg->rng))
+		return snap_config_bad(err, errlen, "bad rng flag");
+	if (snap_get_u32(r, &cfg->nr_disks) || cfg->nr_disks > VM_MAX_DISKS)
+		return snap_config_bad(err, errlen, "bad disk count");
+	for (uint32_t i = 0; i < cfg->nr_disks; i++) {
+		struct virtio_blk_config *d = &cfg->disks[i];
+		uint32_t ro, direct, aio;
+
+		ret = snap_config_get_str(r, &out->disk_paths[i], SNAP_PATH_MAX, false);
+		if (!ret)
+			ret = snap_get_u32(r, &ro) || snap_get_u32(r, &direct) ? -EINVAL : 0;
+		if (!ret)
+			ret = snap_config_get_str(r, &out->disk_serials[i], SNAP_SERIAL_MAX, true);
+		if (!ret && (snap_get_u32(r, &aio) || aio > BLOCK_AIO_THREADS || !snap_bool(ro, &d->readonly) ||
+			     !snap_bool(direct, &d->direct)))
+			ret = -EINVAL;
+		if (ret) {
+			snap_config_free(out);
+			return snap_config_bad(err, errlen, "bad disk");
+		}
+		d->path = out->disk_paths[i];
+		d->serial = out->disk_serials[i];
+		d->aio = (enum block_aio_kind)aio;
+	}
+	if (snap_get_u32(r, &cfg->nr_nets) || cfg->nr_nets > NET_MAX_DEVICES) {
+		snap_config_free(out);
+		return snap_config_bad(err, errlen, "bad NIC count");
+	}
+	for (uint32_t i = 0; i < cfg->nr_nets; i++) {
+		if (snap_config_get_net(r, &cfg->nets[i])) {
+			snap_config_free(out);
+			return snap_config_bad(err, errlen, "bad NIC");
+		}
+	}
+	if (snap_left(r)) {
+		snap_config_free(out);
+		return snap_config_bad(err, errlen, "trailing bytes");
+	}
+	return 0;
+}
+
+void snap_config_free(struct snap_config *cfg)
+{
+	for (int i = 0; i < VM_MAX_DISKS; i++) {
+		free(cfg->disk_paths[i]);
+		free(cfg->disk_serials[i]);
+	}
+	*cfg = (struct snap_config){ 0 };
+}

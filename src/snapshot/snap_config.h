@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration section: what a restore needs to rebuild the same
+ * machine without a kernel (vCPUs, RAM size, CPU model, console device,
+ * rng, disks, NICs). Decoding checks every value and count; the strings it
+ * returns are its own copies.
+ */
+#ifndef VESSEL_SNAPSHOT_SNAP_CONFIG_H
+#define VESSEL_SNAPSHOT_SNAP_CONFIG_H
+
+#include <stddef.h>
+
+#include "core/vm.h"
+#include "snapshot/snap_buf.h"
+
+struct snap_config {
+	struct vm_config vm;        /* host-side fields (console, paths to restore from) are zero */
+	char *disk_paths[VM_MAX_DISKS];
+	char *disk_serials[VM_MAX_DISKS];
+};
+
+void snap_config_save(const struct vm_config *cfg, struct snap_writer *w);
+/* 0, or -EINVAL with a one-line reason in err (nothing to free then). */
+int snap_config_load(struct snap_reader *r, struct snap_config *out, char *err, size_t errlen);
+void snap_config_free(struct snap_config *cfg);
+
+#endif

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+/*
+ * memtick:<MiB>:<ms>:<count>: fills MiB of RAM just above the image with a
+ * pattern, prints its checksum, then ticks like `tick` and re-checks the
+ * memory at every tick. For snapshot tests: a restored guest must go on
+ * with the next tick number and the same checksum.
+ */
+#include "bootinfo.h"
+#include "cmd.h"
+#include "con.h"
+#include "lib.h"
+#include "sys.h"
+#include "timer.h"
+
+#define MEMTICK_ALIGN	(2ULL << 20)
+#define MEMTICK_MAX_MIB	4096u
+#define MEMTICK_SEED	0x5eed5eed5eed5eedULL
+
+extern char __image_end[];
+
+static uint64_t memtick_word(uint64_t i)
+{
+	uint64_t z = (i + 1) * 0x9e3779b97f4a7c15ULL ^ MEMTICK_SEED;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* FNV-1a over 64-bit words: fast enough to re-check every tick. */
+static uint64_t memtick_sum(const volatile uint64_t *p, uint64_t words)
+{
+	uint64_t h = FNV1A64_INIT;
+
+	for (uint64_t i = 0; i < words; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Splits "a:b:c" into three numbers. */
+static int memtick_args(const char *arg, uint64_t v[3])
+{
+	char buf[64], *field = buf;
+	size_t len = strlen(arg);
+	int n = 0;
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, arg, len + 1);
+	for (char *p = buf;; p++) {
+		if (*p != ':' && *p)
+			continue;
+		if (n == 3)
+			return -1;
+		bool end = !*p;
+
+		*p = '\0';
+		if (parse_size(field, &v[n++]))
+			return -1;
+		if (end)
+			break;
+		field = p + 1;
+	}
+	return n == 3 ? 0 : -1;
+}
+
+int cmd_memtick(const char *arg)
+{
+	uint64_t v[3], start, words, sum, now;
+	volatile uint64_t *mem;
+	bool ok = true;
+
+	if (memtick_args(arg, v) || !v[0] || v[0] > MEMTICK_MAX_MIB || !v[1] || v[1] > 3600000 ||
+	    v[2] > 0xffffffffu) {
+		con_printf("memtick.error=usage memtick:<MiB>:<ms>:<count>\n");
+		return -1;
+	}
+	start = ((uintptr_t)__image_end + MEMTICK_ALIGN - 1) & ~(MEMTICK_ALIGN - 1);
+	words = (v[0] << 20) / 8;
+	if (!bootinfo_is_ram(start, v[0] << 20)) {
+		con_printf("memtick.error=%lu MiB at 0x%lx is not RAM\n", v[0], start);
+		return -1;
+	}
+	mem = (volatile uint64_t *)(uintptr_t)start;
+	for (uint64_t i = 0; i < words; i++)
+		mem[i] = memtick_word(i);
+	sum = memtick_sum(mem, words);
+	con_printf("memtick.mib=%lu\n", v[0]);
+	con_printf("memtick.fnv1a=0x%lx\n", sum);
+	for (uint64_t n = 1; n <= v[2]; n++) {
+		timer_wait(NULL, 0, (uint32_t)v[1]);
+		now = memtick_sum(mem, words);
+		if (now != sum) {
+			con_printf("memtick.mismatch=%lu fnv1a=0x%lx\n", n, now);
+			ok = false;
+		}
+		con_printf("memtick=%lu tsc=%lu\n", n, rdtsc());
+	}
+	con_printf("memtick.done=%lu\n", v[2]);
+	con_printf("memtick.ok=%d\n", ok ? 1 : 0);
+	return ok ? 0 : -1;
+}
