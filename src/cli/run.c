@@ -1,31 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `vessel run`: boots one VM in this process, with the serial console on the
- * terminal. The process exit status tells why the VM ended.
+ * `vessel run`: one VM in this process. The machine comes from the command
+ * line (a kernel to boot), from the API (InstanceStart or /snapshot/load),
+ * from a snapshot (--restore) or from a migration (--incoming). The console
+ * is the terminal or a socket (--console-sock). The process exit status
+ * tells why the VM ended.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdbool.h>
-#include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysinfo.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
-#include "arch/x86/cpuid.h"
-#include "arch/x86/layout.h"
-#include "cli/default_guest.h"
-#include "cli/disk_option.h"
-#include "cli/net_option.h"
-#include "cli/size.h"
 #include "cli/commands.h"
+#include "cli/default_guest.h"
 #include "cli/run_check.h"
+#include "cli/run_options.h"
 #include "cli/status_file.h"
 #include "core/clock.h"
 #include "core/console.h"
@@ -38,9 +32,8 @@
 
 /* Exit statuses of `vessel run`, documented in --help and docs/exit-status.md. */
 enum {
-	EXIT_POWEROFF = 0,      /* guest powered off, or Ctrl-A x */
+	EXIT_POWEROFF = 0,      /* guest powered off, Ctrl-A x, or migrated away */
 	EXIT_ERROR = 1,         /* vessel could not start or run the VM */
-	EXIT_USAGE = CLI_EXIT_USAGE, /* bad command line */
 	EXIT_RESET = 3,         /* guest reset, with --on-reboot exit */
 	EXIT_TRIPLE_FAULT = 4,  /* guest triple fault */
 	EXIT_KVM_ERROR = 5,     /* KVM internal or emulation error */
@@ -48,100 +41,35 @@ enum {
 	EXIT_SIGNAL_BASE = 128, /* + signal number: ended by SIGINT/SIGTERM/SIGHUP */
 };
 
-#define MIN_MEMORY (16ULL << 20)
-#define DEFAULT_MEMORY (256ULL << 20)
+/* Where the machine comes from. */
+enum run_source {
+	RUN_SOURCE_BOOT,        /* a kernel: command line, config file or the default guest */
+	RUN_SOURCE_API,         /* --api-sock alone: InstanceStart or PUT /snapshot/load */
+	RUN_SOURCE_RESTORE,     /* --restore DIR */
+	RUN_SOURCE_INCOMING,    /* --incoming URL */
+};
 
-enum on_reboot { ON_REBOOT_RESTART, ON_REBOOT_EXIT };
+/* One `vessel run`: what it was asked, and what it built. */
+struct run {
+	struct run_options opts;
+	enum run_source source;
+	uint64_t start_ns;
+	struct api_config acfg;     /* the configuration (the API edits it before boot) */
+	struct api *api;
+	struct console console;
+	struct console_server *console_server;
+	struct mig_incoming *incoming;      /* --incoming: what the source sent */
+	/* A restored VM's configuration (its strings) and the files it came from: they live as long as the VM. */
+	struct snapshot_file restore_file;
+	char *restore_state_path, *restore_mem_path;
+	struct vm vm;
+};
 
+/* For the signal handlers: the one VM of this process, or the API waiting to build it. */
 static struct vm *signal_vm;
-static struct api *signal_api;             /* while waiting for InstanceStart */
+static struct api *signal_api;
 static volatile sig_atomic_t preboot_signal;
-
-/* A restored VM's configuration (its strings) and the paths it came from: they live as long as the VM. */
-static struct snapshot_file restore_file;
-static char *restore_state_path, *restore_mem_path;
-static bool restore_stats;
-static const char *status_file;            /* --status-file: why vessel ended */
-
-static const char usage_text[] =
-"Usage: vessel run [OPTIONS]\n"
-"Boot a virtual machine on KVM, with its serial console on this terminal.\n"
-"\n"
-"  -k, --kernel IMAGE      Linux bzImage or PVH ELF vmlinux to boot\n"
-"                          (default: the Debian Linux guest where guest kernels run\n"
-"                          natively, the vessel test guest on a PVM host)\n"
-"  -i, --initrd FILE       initial ramdisk\n"
-"  -a, --cmdline STRING    kernel command line (default: \"console=ttyS0\")\n"
-"  -c, --cpus N            number of vCPUs (default 1)\n"
-"  -m, --memory SIZE       guest RAM, e.g. 512M, 4G; a bare number is MiB (default 256M)\n"
-"      --rng               add a virtio-rng device (/dev/hwrng), fed by getrandom()\n"
-"      --console DEVICE    where the terminal's input goes: serial (default: COM1,\n"
-"                          ttyS0) or virtio (a virtio-console, hvc0; output from\n"
-"                          both ttyS0 and hvc0 is shown)\n"
-"      --disk path=FILE[,readonly=on|off][,cache=none|writeback][,serial=ID]\n"
-"                          add a virtio-blk disk (repeatable, up to 8; the first is\n"
-"                          /dev/vda). cache=none opens it O_DIRECT; serial is what\n"
-"                          GET_ID returns (20 characters at most); aio=auto|io_uring|\n"
-"                          threads picks the I/O engine (auto: io_uring if allowed)\n"
-"      --net tap=NAME[,mac=MAC]\n"
-"      --net user[,mac=MAC][,hostfwd=tcp::HOSTPORT-:GUESTPORT]...\n"
-"                          add a virtio-net NIC (repeatable, up to 4) on a host TAP\n"
-"                          interface (created if missing, when permitted) or on\n"
-"                          user-mode NAT (guest 10.0.2.15 by DHCP, gateway 10.0.2.2,\n"
-"                          DNS 10.0.2.3). Default MAC: 52:54:00 + PID and NIC index\n"
-"      --on-reboot ACTION  what a guest reset does: restart (default) or exit\n"
-"      --cpu-model MODEL   auto (default: pvm-safe on a kvm_pvm host, else host),\n"
-"                          host (all KVM supports) or pvm-safe (hides instructions\n"
-"                          that kvm_pvm's emulator of guest kernel mode cannot run)\n"
-"      --stats             at exit, print VM exit counts and memory use on stderr\n"
-"      --api-sock PATH     serve the control API (Firecracker compatible, see\n"
-"                          docs/api.md) on a Unix socket; without --kernel or\n"
-"                          --config-file, wait for PUT /actions InstanceStart\n"
-"      --config-file FILE  configure the VM from a Firecracker config file (JSON);\n"
-"                          what it sets wins over the command line\n"
-"      --restore DIR       resume the snapshot in DIR (vm.state + vm.mem, see\n"
-"                          docs/snapshot.md) instead of booting: the machine is the\n"
-"                          snapshot's, so no option that shapes it may be given\n"
-"      --incoming tcp://ADDR:PORT\n"
-"                          receive a live migration (docs/migration.md) instead of\n"
-"                          booting: the machine is the source's (disks at the same\n"
-"                          paths: shared storage); --memory/--cpus, if given, must\n"
-"                          match it or the migration is refused\n"
-"      --dry-run           check the options and the files they name, print the\n"
-"                          machine as one JSON line and exit 0 (for the manager)\n"
-"      --status-file PATH  at exit, write {\"exit_status\": N, \"reason\": \"...\"}\n"
-"                          to PATH (for the manager, docs/manager.md)\n"
-"      --console-sock PATH serve the console on a Unix socket instead of this\n"
-"                          terminal: history of the last 64 KiB, then live output,\n"
-"                          for up to 16 clients (vessel console PATH, socat)\n"
-"  -v, --verbose           more messages on stderr (repeat for debug)\n"
-"  -h, --help              this help\n"
-"\n"
-"Console: Ctrl-A x ends the VM, Ctrl-A p presses the power button,\n"
-"Ctrl-A h lists the escape keys.\n"
-"\n"
-"Exit status:\n"
-"  0    the guest powered off (or Ctrl-A x), or migrated to another vessel\n"
-"  1    vessel could not start or run the VM (the reason is on stderr)\n"
-"  2    bad command line\n"
-"  3    the guest reset itself (with --on-reboot exit)\n"
-"  4    the guest triple-faulted\n"
-"  5    KVM internal or emulation error (RIP and instruction bytes on stderr)\n"
-"  6    the guest did not power off within PUT /vessel/shutdown's timeout\n"
-"  128+N  ended by signal N (SIGINT, SIGTERM, SIGHUP)\n";
-
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "vessel: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'vessel run --help'.\n");
-	exit(EXIT_USAGE);
-}
+static const char *fatal_status_file;      /* --status-file, for fatal() */
 
 static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void fatal(const char *fmt, ...)
@@ -154,100 +82,14 @@ static void fatal(const char *fmt, ...)
 	va_end(ap);
 	console_restore_terminal();
 	fprintf(stderr, "vessel: error: %s\n", msg);
-	status_file_write(status_file, EXIT_ERROR, msg);
+	status_file_write(fatal_status_file, EXIT_ERROR, msg);
 	exit(EXIT_ERROR);
 }
 
-static uint64_t host_memory_limit(void)
+static void usage_fail(const char *msg)
 {
-	struct sysinfo si;
-
-	if (sysinfo(&si))
-		return UINT64_MAX;
-	return ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
-}
-
-static void parse_memory(const char *arg, uint64_t *mem_size)
-{
-	uint64_t limit = host_memory_limit();
-	int ret = size_parse(arg, mem_size);
-
-	if (ret == -ERANGE)
-		usage_error("--memory '%s': too large", arg);
-	if (ret)
-		usage_error("--memory '%s': not a size (examples: 512M, 4G, 1024)", arg);
-	if (*mem_size < MIN_MEMORY)
-		usage_error("--memory '%s': at least %llu MiB is needed", arg, MIN_MEMORY >> 20);
-	if (*mem_size > limit)
-		usage_error("--memory '%s': more than this host has (%llu MiB of RAM and swap)",
-			    arg, (unsigned long long)(limit >> 20));
-	/* Guest RAM is mapped in 2 MiB-friendly page units. */
-	*mem_size = (*mem_size + 4095) & ~4095ULL;
-}
-
-static void parse_cpus(const char *arg, uint32_t *nr_cpus)
-{
-	uint64_t v;
-	int ret = count_parse(arg, LAYOUT_MAX_CPUS, &v);
-
-	if (ret == -ERANGE)
-		usage_error("--cpus '%s': at most %d vCPUs are supported", arg, LAYOUT_MAX_CPUS);
-	if (ret)
-		usage_error("--cpus '%s': not a number", arg);
-	if (v == 0)
-		usage_error("--cpus: a VM needs at least one vCPU");
-	*nr_cpus = (uint32_t)v;
-}
-
-/* The option string is copied: parsing splits it, and argv must stay intact for a restart. */
-static void parse_disk(const char *arg, struct vm_config *cfg)
-{
-	char err[256];
-	char *copy;
-
-	if (cfg->nr_disks == VM_MAX_DISKS)
-		usage_error("--disk: at most %d disks are supported", VM_MAX_DISKS);
-	copy = strdup(arg);
-	if (!copy)
-		fatal("out of memory");
-	if (disk_option_parse(copy, &cfg->disks[cfg->nr_disks], err, sizeof(err)))
-		usage_error("%s", err);
-	cfg->nr_disks++;
-}
-
-static void parse_net(const char *arg, struct vm_config *cfg)
-{
-	char err[256];
-
-	if (cfg->nr_nets == NET_MAX_DEVICES)
-		usage_error("--net: at most %d network devices are supported", NET_MAX_DEVICES);
-	if (net_option_parse(arg, (uint32_t)getpid(), cfg->nr_nets, &cfg->nets[cfg->nr_nets], err, sizeof(err)))
-		usage_error("%s", err);
-	cfg->nr_nets++;
-}
-
-/* The option getopt_long() just took, as written ("--cpus" of "--cpus 2", or "-c2"). */
-static const char *option_given(char **argv)
-{
-	return optind >= 2 && optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1];
-}
-
-/* Long options without a short form; above any char so they never collide. */
-#define OPT_CONSOLE 0x100
-#define OPT_RESTORE 0x120
-#define OPT_INCOMING 0x130
-#define OPT_DRY_RUN 0x110
-#define OPT_STATUS_FILE 0x111
-#define OPT_CONSOLE_SOCK 0x101
-
-static void parse_console(const char *arg, struct vm_config *cfg)
-{
-	if (!strcmp(arg, "serial"))
-		cfg->console_device = VM_CONSOLE_SERIAL;
-	else if (!strcmp(arg, "virtio"))
-		cfg->console_device = VM_CONSOLE_VIRTIO;
-	else
-		usage_error("--console '%s': expected 'serial' or 'virtio'", arg);
+	fprintf(stderr, "vessel: %s\nTry 'vessel run --help'.\n", msg);
+	exit(CLI_EXIT_USAGE);
 }
 
 static void handle_stop_signal(int sig)
@@ -271,59 +113,58 @@ static void install_stop_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-/* What boot_vm() builds into: the VM and, with --console-sock, its console server. */
-struct boot_target {
-	struct vm *vm;
-	struct console_server *console_server;
-	struct mig_incoming *incoming;      /* --incoming: what the source sent */
-};
-
 /*
- * Rebuilds a snapshot's VM (the command line's --restore and the API's
- * PUT /snapshot/load). The paths are copied: the VM keeps using them.
+ * Rebuilds a snapshot's VM (--restore and the API's PUT /snapshot/load). The
+ * paths are copied: the API's request that named them goes away, the VM
+ * keeps using them.
  */
-static int restore_vm(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
+static int restore_vm(struct run *run, const struct vm_config *cfg, char *err, size_t errlen)
 {
 	struct vm_config host = *cfg;
 	uint64_t t0 = clock_monotonic_ns(), t1;
+	char *state_path = strdup(cfg->restore_state_path);
+	char *mem_path = cfg->restore_mem_path ? strdup(cfg->restore_mem_path) : NULL;
 	int ret;
 
-	free(restore_state_path);
-	free(restore_mem_path);
-	restore_state_path = strdup(cfg->restore_state_path);
-	restore_mem_path = cfg->restore_mem_path ? strdup(cfg->restore_mem_path) : NULL;
-	if (!restore_state_path || !restore_mem_path) {
+	if (!state_path || !mem_path) {
+		free(state_path);
+		free(mem_path);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	host.restore_state_path = restore_state_path;
-	host.restore_mem_path = restore_mem_path;
-	ret = snapshot_file_read(&restore_file, restore_state_path, err, errlen);
+	/* cfg may point at the old copies (--restore): free them only now. */
+	free(run->restore_state_path);
+	free(run->restore_mem_path);
+	run->restore_state_path = state_path;
+	run->restore_mem_path = mem_path;
+	host.restore_state_path = run->restore_state_path;
+	host.restore_mem_path = run->restore_mem_path;
+	ret = snapshot_file_read(&run->restore_file, run->restore_state_path, err, errlen);
 	if (ret)
 		return ret;
 	t1 = clock_monotonic_ns();
-	ret = snapshot_restore(vm, &host, &restore_file, err, errlen);
+	ret = snapshot_restore(&run->vm, &host, &run->restore_file, err, errlen);
 	if (ret) {
-		snapshot_file_free(&restore_file);
+		snapshot_file_free(&run->restore_file);
 		return ret;
 	}
-	if (restore_stats)
+	if (run->opts.stats)
 		fprintf(stderr, "vessel: restore: read_state_us=%" PRIu64 " rebuild_us=%" PRIu64 "\n",
 			(t1 - t0) / 1000, (clock_monotonic_ns() - t1) / 1000);
 	return 0;
 }
 
-/* Builds the VM, for the command line and the API's InstanceStart alike. */
+/* Builds the VM, for the command line and the API's InstanceStart / snapshot load alike. */
 static int boot_vm(void *ctx, const struct vm_config *cfg, struct vm **out, char *err, size_t errlen)
 {
-	struct boot_target *target = ctx;
-	struct vm *vm = target->vm;
+	struct run *run = ctx;
+	struct vm *vm = &run->vm;
 	int ret;
 
 	/* The terminal goes raw only now: while the API waits, Ctrl-C still works. */
 	if (cfg->console) {
 		/* With --console-sock the socket is the console: the terminal is left alone. */
-		bool term = !target->console_server;
+		bool term = !run->console_server;
 
 		ret = console_init(cfg->console, term ? STDIN_FILENO : -1, term ? STDOUT_FILENO : -1);
 		if (ret) {
@@ -331,16 +172,16 @@ static int boot_vm(void *ctx, const struct vm_config *cfg, struct vm **out, char
 			return ret;
 		}
 	}
-	if (target->incoming)
-		ret = mig_incoming_restore(target->incoming, vm, cfg, err, errlen);
+	if (run->incoming)
+		ret = mig_incoming_restore(run->incoming, vm, cfg, err, errlen);
 	else if (cfg->restore_state_path)
-		ret = restore_vm(vm, cfg, err, errlen);
+		ret = restore_vm(run, cfg, err, errlen);
 	else
 		ret = vm_create(vm, cfg, err, errlen);
 	if (ret)
 		return ret;
-	if (target->console_server) {
-		ret = console_server_attach(target->console_server, vm->console, &vm->loop);
+	if (run->console_server) {
+		ret = console_server_attach(run->console_server, vm->console, &vm->loop);
 		if (ret) {
 			snprintf(err, errlen, "--console-sock: %s", strerror(-ret));
 			vm_destroy(vm);
@@ -432,206 +273,170 @@ static void print_stats(const struct vm *vm, uint64_t start_ns)
 }
 
 
-int cmd_run(int argc, char **argv)
+/*
+ * Decides where the machine comes from and completes its configuration:
+ * the config file (what it sets wins), the snapshot's files, the default
+ * guest when nothing says what to boot.
+ */
+static void run_resolve_machine(struct run *run)
 {
-	static const struct option options[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "cmdline", required_argument, NULL, 'a' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "on-reboot", required_argument, NULL, 'R' },
-		{ "cpu-model", required_argument, NULL, 'M' },
-		{ "stats", no_argument, NULL, 'S' },
-		{ "rng", no_argument, NULL, 'r' },
-		{ "console", required_argument, NULL, OPT_CONSOLE },
-		{ "disk", required_argument, NULL, 'D' },
-		{ "net", required_argument, NULL, 'N' },
-		{ "api-sock", required_argument, NULL, 'A' },
-		{ "config-file", required_argument, NULL, 'F' },
-		{ "restore", required_argument, NULL, OPT_RESTORE },
-		{ "incoming", required_argument, NULL, OPT_INCOMING },
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
-		{ "console-sock", required_argument, NULL, OPT_CONSOLE_SOCK },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	uint64_t start_ns = clock_monotonic_ns();
-	struct vm_config cfg = { .nr_cpus = 1, .mem_size = DEFAULT_MEMORY };
-	enum on_reboot on_reboot = ON_REBOOT_RESTART;
+	struct run_options *o = &run->opts;
+	struct vm_config *cfg = &run->acfg.vm;
 	struct default_guest guest;
-	struct console console = { .in_fd = -1, .out_fd = -1 };
-	enum vm_exit_reason reason;
-	const char *api_sock = NULL, *config_file = NULL, *console_sock = NULL, *restore_dir = NULL;
-	const char *machine_opt = NULL;    /* an option that shapes the machine (refused with --restore) */
-	const char *incoming_url = NULL;   /* --incoming: the machine comes from a migration */
-	struct mig_incoming_expect expect = { 0 };
-	char *state_file = NULL, *mem_file = NULL;
-	struct api *api = NULL;
-	struct api_config acfg;
-	struct vm *booted;
-	bool wait_api;
-	enum log_level level = LOG_WARN;
-	bool want_stats = false;
-	bool dry_run = false;
 	char err[512];
-	struct vm vm;
-	struct boot_target target = { .vm = &vm };
-	int opt, ret, status;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":k:i:a:c:m:vh", options, NULL)) != -1) {
-		switch (opt) {
-		case 'k': machine_opt = option_given(argv); cfg.kernel_path = optarg; break;
-		case 'i': machine_opt = option_given(argv); cfg.initrd_path = optarg; break;
-		case 'a': machine_opt = option_given(argv); cfg.cmdline = optarg; break;
-		case 'c': machine_opt = option_given(argv); parse_cpus(optarg, &cfg.nr_cpus); expect.nr_cpus = cfg.nr_cpus; break;
-		case 'm': machine_opt = option_given(argv); parse_memory(optarg, &cfg.mem_size); expect.mem_size = cfg.mem_size; break;
-		case 'R':
-			if (!strcmp(optarg, "restart") || !strcmp(optarg, "reboot"))
-				on_reboot = ON_REBOOT_RESTART;
-			else if (!strcmp(optarg, "exit"))
-				on_reboot = ON_REBOOT_EXIT;
-			else
-				usage_error("--on-reboot '%s': expected 'restart' or 'exit'", optarg);
-			break;
-		case 'M':
-			if (cpuid_parse_model(optarg, &cfg.cpu_model))
-				usage_error("--cpu-model '%s': expected 'auto', 'host' or 'pvm-safe'", optarg);
-			break;
-		case 'S': want_stats = true; break;
-		case 'r': machine_opt = "--rng"; cfg.rng = true; break;
-		case OPT_CONSOLE: machine_opt = option_given(argv); parse_console(optarg, &cfg); break;
-		case 'D': machine_opt = option_given(argv); parse_disk(optarg, &cfg); break;
-		case 'N': machine_opt = option_given(argv); parse_net(optarg, &cfg); break;
-		case 'A': api_sock = optarg; break;
-		case OPT_RESTORE: restore_dir = optarg; break;
-		case OPT_INCOMING: incoming_url = optarg; break;
-		case 'F': machine_opt = option_given(argv); config_file = optarg; break;
-		case OPT_DRY_RUN: dry_run = true; break;
-		case OPT_STATUS_FILE: status_file = optarg; break;
-		case OPT_CONSOLE_SOCK: console_sock = optarg; break;
-		case 'v': level = level == LOG_WARN ? LOG_INFO : LOG_DEBUG; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
-	log_set_level(level);
-	if (restore_dir) {
-		if (machine_opt)
-			usage_error("--restore: the machine is the snapshot's; '%s' cannot be given with it", machine_opt);
-		if (asprintf(&state_file, "%s/%s", restore_dir, SNAPSHOT_STATE_FILE) < 0 ||
-		    asprintf(&mem_file, "%s/%s", restore_dir, SNAPSHOT_MEM_FILE) < 0)
-			fatal("out of memory");
-		restore_stats = want_stats;
-	}
-
-	/* The config file goes through the API's mapping; what it sets wins. */
-	api_config_init(&acfg, &cfg, (uint32_t)getpid());
-	if (config_file && api_config_load_file(&acfg, config_file, err, sizeof(err)))
+	api_config_init(&run->acfg, &o->cfg, (uint32_t)getpid());
+	if (o->config_file && api_config_load_file(&run->acfg, o->config_file, err, sizeof(err)))
 		fatal("%s", err);
-	cfg = acfg.vm;
-	/* --api-sock alone: no default guest, the API says what to boot. */
-	if (incoming_url) {
-		if (restore_dir || cfg.kernel_path || cfg.initrd_path || cfg.cmdline || cfg.rng ||
-		    cfg.nr_disks || cfg.nr_nets || cfg.console_device != VM_CONSOLE_SERIAL)
-			usage_error("--incoming: the machine is the source's; only --memory and --cpus "
-				    "(which it must match) may describe it");
-		restore_dir = incoming_url;     /* no kernel, no default guest, no InstanceStart */
+
+	if (o->restore_dir && o->incoming_url)
+		usage_fail("--restore and --incoming: the machine comes from one or the other");
+	if (o->restore_dir) {
+		if (o->machine_opt) {
+			snprintf(err, sizeof(err), "--restore: the machine is the snapshot's; '%s' cannot be given with it",
+				 o->machine_opt);
+			usage_fail(err);
+		}
+		run->source = RUN_SOURCE_RESTORE;
+		if (asprintf(&run->restore_state_path, "%s/%s", o->restore_dir, SNAPSHOT_STATE_FILE) < 0 ||
+		    asprintf(&run->restore_mem_path, "%s/%s", o->restore_dir, SNAPSHOT_MEM_FILE) < 0)
+			fatal("out of memory");
+		cfg->restore_state_path = run->restore_state_path;
+		cfg->restore_mem_path = run->restore_mem_path;
+		return;
 	}
-	wait_api = api_sock && !cfg.kernel_path && !restore_dir;
-	if (!cfg.kernel_path && !wait_api && !restore_dir) {
-		ret = default_guest_find(&guest, !kvm_host_is_pvm(), err, sizeof(err));
-		if (ret)
+	if (o->incoming_url) {
+		if (cfg->kernel_path || cfg->initrd_path || cfg->cmdline || cfg->rng || cfg->nr_disks ||
+		    cfg->nr_nets || cfg->console_device != VM_CONSOLE_SERIAL)
+			usage_fail("--incoming: the machine is the source's; only --memory and --cpus "
+				   "(which it must match) may describe it");
+		run->source = RUN_SOURCE_INCOMING;
+		return;
+	}
+	if (!cfg->kernel_path && o->api_sock) {
+		run->source = RUN_SOURCE_API;     /* no default guest: the API says what to run */
+		return;
+	}
+	run->source = RUN_SOURCE_BOOT;
+	if (!cfg->kernel_path) {
+		if (default_guest_find(&guest, !kvm_host_is_pvm(), err, sizeof(err)))
 			fatal("%s", err);
-		cfg.kernel_path = guest.kernel;
-		if (!cfg.initrd_path)
-			cfg.initrd_path = guest.initrd;
-		if (!cfg.cmdline)
-			cfg.cmdline = guest.cmdline;
+		cfg->kernel_path = guest.kernel;
+		if (!cfg->initrd_path)
+			cfg->initrd_path = guest.initrd;
+		if (!cfg->cmdline)
+			cfg->cmdline = guest.cmdline;
 		fprintf(stderr, "vessel: booting the default guest: %s\n", guest.description);
 	}
-	if (!cfg.cmdline && !wait_api && !restore_dir)
-		cfg.cmdline = "console=ttyS0";
-	if (dry_run) {
-		if (run_check_config(&cfg, err, sizeof(err)))
-			fatal("%s", err);
-		run_check_print(stdout, &cfg);
-		api_config_free(&acfg);
-		return 0;
-	}
+	if (!cfg->cmdline)
+		cfg->cmdline = "console=ttyS0";
+}
+
+/* Builds the VM from its source; with the API, serves it until it does. Exits on failure. */
+static void run_build(struct run *run)
+{
+	struct run_options *o = &run->opts;
+	struct vm_config *cfg = &run->acfg.vm;
+	struct vm *booted;
+	char err[512];
+	int ret;
 
 	if (vcpu_signal_init())
 		fatal("cannot install the vCPU signal handler: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	cfg.console = &console;
-	cfg.restore_state_path = state_file;
-	cfg.restore_mem_path = mem_file;
-	acfg.vm = cfg;
+	cfg->console = &run->console;
 
-	if (incoming_url && mig_incoming_receive(incoming_url, &expect, &target.incoming, err, sizeof(err)))
-		fatal("%s", err);
-	if (console_sock && console_server_create(&target.console_server, console_sock, err, sizeof(err)))
-		fatal("%s", err);
-	if (api_sock) {
-		ret = api_create(&api, api_sock, &acfg, err, sizeof(err));
-		if (ret) {
-			console_server_destroy(target.console_server);
+	if (run->source == RUN_SOURCE_INCOMING) {
+		struct mig_incoming_expect expect = {
+			.mem_size = o->memory_given ? cfg->mem_size : 0,
+			.nr_cpus = o->cpus_given ? cfg->nr_cpus : 0,
+		};
+
+		if (mig_incoming_receive(o->incoming_url, &expect, &run->incoming, err, sizeof(err)))
 			fatal("%s", err);
-		}
 	}
-	if (wait_api) {
-		signal_api = api;
+	if (o->console_sock && console_server_create(&run->console_server, o->console_sock, err, sizeof(err)))
+		fatal("%s", err);
+	if (o->api_sock && api_create(&run->api, o->api_sock, &run->acfg, err, sizeof(err))) {
+		console_server_destroy(run->console_server);
+		fatal("%s", err);
+	}
+	if (run->source == RUN_SOURCE_API) {
+		signal_api = run->api;
 		install_stop_signals();
-		ret = api_wait_for_start(api, boot_vm, &target);
+		ret = api_wait_for_start(run->api, boot_vm, run);
 		signal_api = NULL;
-		if (ret) {
-			api_destroy(api);
-			console_server_destroy(target.console_server);
-			console_restore_terminal();
-			if (preboot_signal) {
-				fprintf(stderr, "vessel: terminated by a signal before the VM started\n");
-				status_file_write(status_file, EXIT_SIGNAL_BASE + preboot_signal,
-						  "terminated by a signal before the VM started");
-				return EXIT_SIGNAL_BASE + preboot_signal;
-			}
-			fatal("API: %s", strerror(-ret));
+		if (!ret)
+			return;
+		api_destroy(run->api);
+		console_server_destroy(run->console_server);
+		console_restore_terminal();
+		if (preboot_signal) {
+			fprintf(stderr, "vessel: terminated by a signal before the VM started\n");
+			status_file_write(o->status_file, EXIT_SIGNAL_BASE + preboot_signal,
+					  "terminated by a signal before the VM started");
+			exit(EXIT_SIGNAL_BASE + preboot_signal);
 		}
-	} else {
-		ret = boot_vm(&target, &cfg, &booted, err, sizeof(err));
-		if (!ret && api) {
-			ret = api_attach_vm(api, &vm);
-			if (ret)
-				snprintf(err, sizeof(err), "API: %s", strerror(-ret));
-		}
-		if (ret) {
-			api_destroy(api);
-			console_server_destroy(target.console_server);
-			fatal("%s", err);
-		}
-		install_stop_signals();
+		fatal("API: %s", strerror(-ret));
 	}
+	ret = boot_vm(run, cfg, &booted, err, sizeof(err));
+	if (!ret && run->api) {
+		ret = api_attach_vm(run->api, &run->vm);
+		if (ret)
+			snprintf(err, sizeof(err), "API: %s", strerror(-ret));
+	}
+	if (ret) {
+		api_destroy(run->api);
+		console_server_destroy(run->console_server);
+		fatal("%s", err);
+	}
+	install_stop_signals();
+}
 
-	reason = vm_run(&vm);
+/* Only a VM booted from a kernel on the command line can be rebuilt by running argv again. */
+static bool run_can_restart(const struct run *run)
+{
+	return run->opts.on_reboot == ON_REBOOT_RESTART && run->source == RUN_SOURCE_BOOT &&
+	       !run->acfg.vm.restore_state_path;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run *run = calloc(1, sizeof(*run));
+	enum vm_exit_reason reason;
+	int status;
+
+	if (!run)
+		fatal("out of memory");
+	run->start_ns = clock_monotonic_ns();
+	run->console = (struct console){ .in_fd = -1, .out_fd = -1 };
+	if (run_options_parse(argc, argv, &run->opts))
+		return 0;               /* --help */
+	log_set_level(run->opts.level);
+	fatal_status_file = run->opts.status_file;
+	run_resolve_machine(run);
+	if (run->opts.dry_run) {
+		char err[512];
+
+		if (run_check_config(&run->acfg.vm, err, sizeof(err)))
+			fatal("%s", err);
+		run_check_print(stdout, &run->acfg.vm);
+		return 0;
+	}
+	run_build(run);
+
+	reason = vm_run(&run->vm);
 	signal_vm = NULL;
 	/* The API must not outlive the VM: its thread ends and its socket file goes. */
-	api_destroy(api);
-	console_server_destroy(target.console_server);
-	status = exit_status(&vm, reason);
-	if (want_stats)
-		print_stats(&vm, start_ns);
-	vm_destroy(&vm);
+	api_destroy(run->api);
+	console_server_destroy(run->console_server);
+	status = exit_status(&run->vm, reason);
+	if (run->opts.stats)
+		print_stats(&run->vm, run->start_ns);
+	vm_destroy(&run->vm);
 	console_restore_terminal();
 
-	/* A VM configured through the API cannot be rebuilt by re-running argv: it ends, as in Firecracker. */
-	/* Re-running argv would restore the snapshot again, not reboot: a restored VM's reset ends it. */
-	if (reason == VM_EXIT_RESET && on_reboot == ON_REBOOT_RESTART && !wait_api && !restore_state_path &&
-	    !incoming_url) {
+	if (reason == VM_EXIT_RESET && run_can_restart(run)) {
 		fprintf(stderr, "vessel: guest reset: restarting\n");
 		/* A fresh process image is the most complete reset there is. */
 		execv("/proc/self/exe", argv - 1);
@@ -639,13 +444,12 @@ int cmd_run(int argc, char **argv)
 	}
 	if (reason != VM_EXIT_POWEROFF)
 		fprintf(stderr, "vessel: %s\n", exit_message(reason));
-	status_file_write(status_file, status, exit_message(reason));
-	api_config_free(&acfg);
-	snapshot_file_free(&restore_file);
-	mig_incoming_free(target.incoming);
-	free(restore_state_path);
-	free(restore_mem_path);
-	free(state_file);
-	free(mem_file);
+	status_file_write(run->opts.status_file, status, exit_message(reason));
+	api_config_free(&run->acfg);
+	snapshot_file_free(&run->restore_file);
+	mig_incoming_free(run->incoming);
+	free(run->restore_state_path);
+	free(run->restore_mem_path);
+	free(run);
 	return status;
 }

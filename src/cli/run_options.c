@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `vessel run`'s command line: the options, their checks and --help. A bad
+ * command line ends the process with status 2 and a one-line reason.
+ */
+#include "cli/run_options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "arch/x86/cpuid.h"
+#include "arch/x86/layout.h"
+#include "cli/commands.h"
+#include "cli/disk_option.h"
+#include "cli/net_option.h"
+#include "cli/size.h"
+
+#define MIN_MEMORY (16ULL << 20)
+#define DEFAULT_MEMORY (256ULL << 20)
+
+/* Long options without a short form; above any char so they never collide. */
+enum {
+	OPT_CONSOLE = 0x100,
+	OPT_CONSOLE_SOCK,
+	OPT_DRY_RUN,
+	OPT_STATUS_FILE,
+	OPT_RESTORE,
+	OPT_INCOMING,
+};
+
+static const char usage_text[] =
+"Usage: vessel run [OPTIONS]\n"
+"Boot a virtual machine on KVM, with its serial console on this terminal.\n"
+"\n"
+"  -k, --kernel IMAGE      Linux bzImage or PVH ELF vmlinux to boot\n"
+"                          (default: the Debian Linux guest where guest kernels run\n"
+"                          natively, the vessel test guest on a PVM host)\n"
+"  -i, --initrd FILE       initial ramdisk\n"
+"  -a, --cmdline STRING    kernel command line (default: \"console=ttyS0\")\n"
+"  -c, --cpus N            number of vCPUs (default 1)\n"
+"  -m, --memory SIZE       guest RAM, e.g. 512M, 4G; a bare number is MiB (default 256M)\n"
+"      --rng               add a virtio-rng device (/dev/hwrng), fed by getrandom()\n"
+"      --console DEVICE    where the terminal's input goes: serial (default: COM1,\n"
+"                          ttyS0) or virtio (a virtio-console, hvc0; output from\n"
+"                          both ttyS0 and hvc0 is shown)\n"
+"      --disk path=FILE[,readonly=on|off][,cache=none|writeback][,serial=ID]\n"
+"                          add a virtio-blk disk (repeatable, up to 8; the first is\n"
+"                          /dev/vda). cache=none opens it O_DIRECT; serial is what\n"
+"                          GET_ID returns (20 characters at most); aio=auto|io_uring|\n"
+"                          threads picks the I/O engine (auto: io_uring if allowed)\n"
+"      --net tap=NAME[,mac=MAC]\n"
+"      --net user[,mac=MAC][,hostfwd=tcp::HOSTPORT-:GUESTPORT]...\n"
+"                          add a virtio-net NIC (repeatable, up to 4) on a host TAP\n"
+"                          interface (created if missing, when permitted) or on\n"
+"                          user-mode NAT (guest 10.0.2.15 by DHCP, gateway 10.0.2.2,\n"
+"                          DNS 10.0.2.3). Default MAC: 52:54:00 + PID and NIC index\n"
+"      --on-reboot ACTION  what a guest reset does: restart (default) or exit\n"
+"      --cpu-model MODEL   auto (default: pvm-safe on a kvm_pvm host, else host),\n"
+"                          host (all KVM supports) or pvm-safe (hides instructions\n"
+"                          that kvm_pvm's emulator of guest kernel mode cannot run)\n"
+"      --stats             at exit, print VM exit counts and memory use on stderr\n"
+"      --api-sock PATH     serve the control API (Firecracker compatible, see\n"
+"                          docs/api.md) on a Unix socket; without --kernel or\n"
+"                          --config-file, wait for PUT /actions InstanceStart\n"
+"      --config-file FILE  configure the VM from a Firecracker config file (JSON);\n"
+"                          what it sets wins over the command line\n"
+"      --restore DIR       resume the snapshot in DIR (vm.state + vm.mem, see\n"
+"                          docs/snapshot.md) instead of booting: the machine is the\n"
+"                          snapshot's, so no option that shapes it may be given\n"
+"      --incoming tcp://ADDR:PORT\n"
+"                          receive a live migration (docs/migration.md) instead of\n"
+"                          booting: the machine is the source's (disks at the same\n"
+"                          paths: shared storage); --memory/--cpus, if given, must\n"
+"                          match it or the migration is refused\n"
+"      --dry-run           check the options and the files they name, print the\n"
+"                          machine as one JSON line and exit 0 (for the manager)\n"
+"      --status-file PATH  at exit, write {\"exit_status\": N, \"reason\": \"...\"}\n"
+"                          to PATH (for the manager, docs/manager.md)\n"
+"      --console-sock PATH serve the console on a Unix socket instead of this\n"
+"                          terminal: history of the last 64 KiB, then live output,\n"
+"                          for up to 16 clients (vessel console PATH, socat)\n"
+"  -v, --verbose           more messages on stderr (repeat for debug)\n"
+"  -h, --help              this help\n"
+"\n"
+"Console: Ctrl-A x ends the VM, Ctrl-A p presses the power button,\n"
+"Ctrl-A h lists the escape keys.\n"
+"\n"
+"Exit status:\n"
+"  0    the guest powered off (or Ctrl-A x), or migrated to another vessel\n"
+"  1    vessel could not start or run the VM (the reason is on stderr)\n"
+"  2    bad command line\n"
+"  3    the guest reset itself (with --on-reboot exit)\n"
+"  4    the guest triple-faulted\n"
+"  5    KVM internal or emulation error (RIP and instruction bytes on stderr)\n"
+"  6    the guest did not power off within PUT /vessel/shutdown's timeout\n"
+"  128+N  ended by signal N (SIGINT, SIGTERM, SIGHUP)\n";
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vessel: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'vessel run --help'.\n");
+	exit(CLI_EXIT_USAGE);
+}
+
+static uint64_t host_memory_limit(void)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si))
+		return UINT64_MAX;
+	return ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+}
+
+static void parse_memory(const char *arg, uint64_t *mem_size)
+{
+	uint64_t limit = host_memory_limit();
+	int ret = size_parse(arg, mem_size);
+
+	if (ret == -ERANGE)
+		usage_error("--memory '%s': too large", arg);
+	if (ret)
+		usage_error("--memory '%s': not a size (examples: 512M, 4G, 1024)", arg);
+	if (*mem_size < MIN_MEMORY)
+		usage_error("--memory '%s': at least %llu MiB is needed", arg, MIN_MEMORY >> 20);
+	if (*mem_size > limit)
+		usage_error("--memory '%s': more than this host has (%llu MiB of RAM and swap)",
+			    arg, (unsigned long long)(limit >> 20));
+	/* Guest RAM is mapped in 2 MiB-friendly page units. */
+	*mem_size = (*mem_size + 4095) & ~4095ULL;
+}
+
+static void parse_cpus(const char *arg, uint32_t *nr_cpus)
+{
+	uint64_t v;
+	int ret = count_parse(arg, LAYOUT_MAX_CPUS, &v);
+
+	if (ret == -ERANGE)
+		usage_error("--cpus '%s': at most %d vCPUs are supported", arg, LAYOUT_MAX_CPUS);
+	if (ret)
+		usage_error("--cpus '%s': not a number", arg);
+	if (v == 0)
+		usage_error("--cpus: a VM needs at least one vCPU");
+	*nr_cpus = (uint32_t)v;
+}
+
+/* The option string is copied: parsing splits it, and argv must stay intact for a restart. */
+static void parse_disk(const char *arg, struct vm_config *cfg)
+{
+	char err[256];
+	char *copy;
+
+	if (cfg->nr_disks == VM_MAX_DISKS)
+		usage_error("--disk: at most %d disks are supported", VM_MAX_DISKS);
+	copy = strdup(arg);
+	if (!copy)
+		usage_error("--disk: out of memory");
+	if (disk_option_parse(copy, &cfg->disks[cfg->nr_disks], err, sizeof(err)))
+		usage_error("%s", err);
+	cfg->nr_disks++;
+}
+
+static void parse_net(const char *arg, struct vm_config *cfg)
+{
+	char err[256];
+
+	if (cfg->nr_nets == NET_MAX_DEVICES)
+		usage_error("--net: at most %d network devices are supported", NET_MAX_DEVICES);
+	if (net_option_parse(arg, (uint32_t)getpid(), cfg->nr_nets, &cfg->nets[cfg->nr_nets], err, sizeof(err)))
+		usage_error("%s", err);
+	cfg->nr_nets++;
+}
+
+/* The option getopt_long() just took, as written ("--cpus" of "--cpus 2", or "-c2"). */
+static const char *option_given(char **argv)
+{
+	return optind >= 2 && optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1];
+}
+
+static void parse_console(const char *arg, struct vm_config *cfg)
+{
+	if (!strcmp(arg, "serial"))
+		cfg->console_device = VM_CONSOLE_SERIAL;
+	else if (!strcmp(arg, "virtio"))
+		cfg->console_device = VM_CONSOLE_VIRTIO;
+	else
+		usage_error("--console '%s': expected 'serial' or 'virtio'", arg);
+}
+
+int run_options_parse(int argc, char **argv, struct run_options *o)
+{
+	static const struct option options[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'a' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "on-reboot", required_argument, NULL, 'R' },
+		{ "cpu-model", required_argument, NULL, 'M' },
+		{ "stats", no_argument, NULL, 'S' },
+		{ "rng", no_argument, NULL, 'r' },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "disk", required_argument, NULL, 'D' },
+		{ "net", required_argument, NULL, 'N' },
+		{ "api-sock", required_argument, NULL, 'A' },
+		{ "config-file", required_argument, NULL, 'F' },
+		{ "restore", required_argument, NULL, OPT_RESTORE },
+		{ "incoming", required_argument, NULL, OPT_INCOMING },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
+		{ "console-sock", required_argument, NULL, OPT_CONSOLE_SOCK },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vm_config *cfg = &o->cfg;
+	int opt;
+
+	*o = (struct run_options){
+		.cfg = { .nr_cpus = 1, .mem_size = DEFAULT_MEMORY },
+		.on_reboot = ON_REBOOT_RESTART,
+		.level = LOG_WARN,
+	};
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":k:i:a:c:m:vh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'k': o->machine_opt = option_given(argv); cfg->kernel_path = optarg; break;
+		case 'i': o->machine_opt = option_given(argv); cfg->initrd_path = optarg; break;
+		case 'a': o->machine_opt = option_given(argv); cfg->cmdline = optarg; break;
+		case 'c': o->machine_opt = option_given(argv); parse_cpus(optarg, &cfg->nr_cpus); o->cpus_given = true; break;
+		case 'm': o->machine_opt = option_given(argv); parse_memory(optarg, &cfg->mem_size); o->memory_given = true; break;
+		case 'R':
+			if (!strcmp(optarg, "restart") || !strcmp(optarg, "reboot"))
+				o->on_reboot = ON_REBOOT_RESTART;
+			else if (!strcmp(optarg, "exit"))
+				o->on_reboot = ON_REBOOT_EXIT;
+			else
+				usage_error("--on-reboot '%s': expected 'restart' or 'exit'", optarg);
+			break;
+		case 'M':
+			if (cpuid_parse_model(optarg, &cfg->cpu_model))
+				usage_error("--cpu-model '%s': expected 'auto', 'host' or 'pvm-safe'", optarg);
+			break;
+		case 'S': o->stats = true; break;
+		case 'r': o->machine_opt = "--rng"; cfg->rng = true; break;
+		case OPT_CONSOLE: o->machine_opt = option_given(argv); parse_console(optarg, cfg); break;
+		case 'D': o->machine_opt = option_given(argv); parse_disk(optarg, cfg); break;
+		case 'N': o->machine_opt = option_given(argv); parse_net(optarg, cfg); break;
+		case 'A': o->api_sock = optarg; break;
+		case OPT_RESTORE: o->restore_dir = optarg; break;
+		case OPT_INCOMING: o->incoming_url = optarg; break;
+		case 'F': o->machine_opt = option_given(argv); o->config_file = optarg; break;
+		case OPT_DRY_RUN: o->dry_run = true; break;
+		case OPT_STATUS_FILE: o->status_file = optarg; break;
+		case OPT_CONSOLE_SOCK: o->console_sock = optarg; break;
+		case 'v': o->level = o->level == LOG_WARN ? LOG_INFO : LOG_DEBUG; break;
+		case 'h': fputs(usage_text, stdout); return 1;
+		case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
