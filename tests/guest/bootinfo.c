@@ -109,3 +109,12 @@ void bootinfo_copy(void)
 	else
 		bootinfo_copy_boot_params(info);
 }
+
+bool bootinfo_scratch_ram(uint64_t size, uint64_t *start)
+{
+	extern char __image_end[];
+	const uint64_t align = 2ULL << 20;
+
+	*start = ((uintptr_t)__image_end + align - 1) & ~(align - 1);
+	return bootinfo_is_ram(*start, size);
+}

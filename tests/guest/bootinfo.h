@@ -40,6 +40,12 @@ void bootinfo_copy(void);
 /* True if [gpa, gpa + size) lies inside one type-1 e820 range. */
 bool bootinfo_is_ram(uint64_t gpa, uint64_t size);
 
+/*
+ * Room for a memory workload (memtick, memdirty): *start is the first 2 MiB
+ * boundary above the image; true if size bytes from there are RAM.
+ */
+bool bootinfo_scratch_ram(uint64_t size, uint64_t *start);
+
 /* Shared by the boot_params and PVH parsers. */
 void bootinfo_set_cmdline(uint64_t gpa);
 void bootinfo_add_e820(uint64_t addr, uint64_t size, uint32_t type);

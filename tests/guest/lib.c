@@ -225,3 +225,27 @@ uint64_t fnv1a64(const void *p, size_t n)
 {
 	return fnv1a64_update(FNV1A64_INIT, p, n);
 }
+
+int parse_sizes(const char *s, uint64_t *v, int n)
+{
+	char buf[96], *field = buf;
+	size_t len = strlen(s);
+	int i = 0;
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len + 1);
+	for (char *p = buf;; p++) {
+		bool end = !*p;
+
+		if (*p != ':' && !end)
+			continue;
+		*p = '\0';
+		if (i == n || parse_size(field, &v[i++]))
+			return -1;
+		if (end)
+			break;
+		field = p + 1;
+	}
+	return i == n ? 0 : -1;
+}

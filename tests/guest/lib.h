@@ -31,4 +31,7 @@ uint64_t fnv1a64_update(uint64_t h, const void *p, size_t n);
 /* Parse "123", "0x1f", with optional K/M/G suffix. Returns 0 or -1. */
 int parse_size(const char *s, uint64_t *out);
 
+/* Parse exactly n colon-separated sizes ("100:20:5" for n = 3). Returns 0 or -1. */
+int parse_sizes(const char *s, uint64_t *v, int n);
+
 #endif

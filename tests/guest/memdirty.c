@@ -16,11 +16,8 @@
 #include "sys.h"
 #include "tsc.h"
 
-#define MEMDIRTY_ALIGN		(2ULL << 20)
 #define MEMDIRTY_MAX_MIB	4096u
 #define MEMDIRTY_PAGE_WORDS	512u
-
-extern char __image_end[];
 
 static uint64_t memdirty_word(uint64_t page, uint64_t step, uint64_t i)
 {
@@ -57,45 +54,18 @@ static uint64_t memdirty_check(volatile uint64_t *mem, uint64_t pages, uint64_t 
 	return pages;
 }
 
-static int memdirty_args(const char *arg, uint64_t v[4])
-{
-	char buf[80], *field = buf;
-	size_t len = strlen(arg);
-	int n = 0;
-
-	if (len >= sizeof(buf))
-		return -1;
-	memcpy(buf, arg, len + 1);
-	for (char *p = buf;; p++) {
-		if (*p != ':' && *p)
-			continue;
-		if (n == 4)
-			return -1;
-		bool end = !*p;
-
-		*p = '\0';
-		if (parse_size(field, &v[n++]))
-			return -1;
-		if (end)
-			break;
-		field = p + 1;
-	}
-	return n == 4 ? 0 : -1;
-}
-
 int cmd_memdirty(const char *arg)
 {
 	uint64_t v[4], start, pages, steps, hz, tick_cycles, t0, bad;
 	volatile uint64_t *mem;
 	bool ok = true;
 
-	if (memdirty_args(arg, v) || !v[0] || v[0] > MEMDIRTY_MAX_MIB || v[1] > 100000 || !v[2] ||
+	if (parse_sizes(arg, v, 4) || !v[0] || v[0] > MEMDIRTY_MAX_MIB || v[1] > 100000 || !v[2] ||
 	    v[2] > 3600000 || v[3] > 0xffffffffu) {
 		con_printf("memdirty.error=usage memdirty:<MiB>:<MiB/s>:<ms>:<count>\n");
 		return -1;
 	}
-	start = ((uintptr_t)__image_end + MEMDIRTY_ALIGN - 1) & ~(MEMDIRTY_ALIGN - 1);
-	if (!bootinfo_is_ram(start, v[0] << 20)) {
+	if (!bootinfo_scratch_ram(v[0] << 20, &start)) {
 		con_printf("memdirty.error=%lu MiB at 0x%lx is not RAM\n", v[0], start);
 		return -1;
 	}

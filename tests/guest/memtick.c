@@ -12,11 +12,8 @@
 #include "sys.h"
 #include "timer.h"
 
-#define MEMTICK_ALIGN	(2ULL << 20)
 #define MEMTICK_MAX_MIB	4096u
 #define MEMTICK_SEED	0x5eed5eed5eed5eedULL
-
-extern char __image_end[];
 
 static uint64_t memtick_word(uint64_t i)
 {
@@ -37,47 +34,19 @@ static uint64_t memtick_sum(const volatile uint64_t *p, uint64_t words)
 	return h;
 }
 
-/* Splits "a:b:c" into three numbers. */
-static int memtick_args(const char *arg, uint64_t v[3])
-{
-	char buf[64], *field = buf;
-	size_t len = strlen(arg);
-	int n = 0;
-
-	if (len >= sizeof(buf))
-		return -1;
-	memcpy(buf, arg, len + 1);
-	for (char *p = buf;; p++) {
-		if (*p != ':' && *p)
-			continue;
-		if (n == 3)
-			return -1;
-		bool end = !*p;
-
-		*p = '\0';
-		if (parse_size(field, &v[n++]))
-			return -1;
-		if (end)
-			break;
-		field = p + 1;
-	}
-	return n == 3 ? 0 : -1;
-}
-
 int cmd_memtick(const char *arg)
 {
 	uint64_t v[3], start, words, sum, now;
 	volatile uint64_t *mem;
 	bool ok = true;
 
-	if (memtick_args(arg, v) || !v[0] || v[0] > MEMTICK_MAX_MIB || !v[1] || v[1] > 3600000 ||
+	if (parse_sizes(arg, v, 3) || !v[0] || v[0] > MEMTICK_MAX_MIB || !v[1] || v[1] > 3600000 ||
 	    v[2] > 0xffffffffu) {
 		con_printf("memtick.error=usage memtick:<MiB>:<ms>:<count>\n");
 		return -1;
 	}
-	start = ((uintptr_t)__image_end + MEMTICK_ALIGN - 1) & ~(MEMTICK_ALIGN - 1);
 	words = (v[0] << 20) / 8;
-	if (!bootinfo_is_ram(start, v[0] << 20)) {
+	if (!bootinfo_scratch_ram(v[0] << 20, &start)) {
 		con_printf("memtick.error=%lu MiB at 0x%lx is not RAM\n", v[0], start);
 		return -1;
 	}

@@ -14,21 +14,13 @@
 
 int cmd_tick(const char *arg)
 {
-	char buf[64];
-	uint64_t ms, count;
-	char *colon;
-	size_t len = strlen(arg);
+	uint64_t v[2], ms, count;
 
-	if (len >= sizeof(buf))
+	if (parse_sizes(arg, v, 2))
 		goto out_usage;
-	memcpy(buf, arg, len + 1);
-	for (colon = buf; *colon && *colon != ':'; colon++)
-		;
-	if (!*colon)
-		goto out_usage;
-	*colon = '\0';
-	if (parse_size(buf, &ms) || parse_size(colon + 1, &count) || !ms || ms > TICK_MAX_MS ||
-	    count > 0xffffffffu)
+	ms = v[0];
+	count = v[1];
+	if (!ms || ms > TICK_MAX_MS || count > 0xffffffffu)
 		goto out_usage;
 	for (uint64_t n = 1; n <= count; n++) {
 		timer_wait(NULL, 0, (uint32_t)ms);
