@@ -96,56 +96,67 @@ static int vcpu_read_msrs(int vcpu_fd, const struct kvm_msr_list *list, struct k
 	return (int)done;
 }
 
+/*
+ * The fixed-size parts of a vCPU section, in stream order after the head
+ * (the MSRs come last). The FPU part is struct kvm_xsave or struct kvm_fpu,
+ * the XCRs are there only if the head's flags say so.
+ */
+enum vcpu_part {
+	PART_REGS, PART_SREGS, PART_LAPIC, PART_EVENTS, PART_MP, PART_DREGS, PART_FPU, PART_XCRS,
+	NR_VCPU_PARTS
+};
+
+struct vcpu_part_desc {
+	unsigned long get, set;
+	size_t size;
+	const char *get_name, *set_name;
+};
+
+#define VCPU_PART(req, type) { KVM_GET_##req, KVM_SET_##req, sizeof(struct type), "KVM_GET_" #req, "KVM_SET_" #req }
+
+static const struct vcpu_part_desc vcpu_parts[NR_VCPU_PARTS] = {
+	[PART_REGS] = VCPU_PART(REGS, kvm_regs),
+	[PART_SREGS] = VCPU_PART(SREGS, kvm_sregs),
+	[PART_LAPIC] = VCPU_PART(LAPIC, kvm_lapic_state),
+	[PART_EVENTS] = VCPU_PART(VCPU_EVENTS, kvm_vcpu_events),
+	[PART_MP] = VCPU_PART(MP_STATE, kvm_mp_state),
+	[PART_DREGS] = VCPU_PART(DEBUGREGS, kvm_debugregs),
+	[PART_FPU] = VCPU_PART(FPU, kvm_fpu),
+	[PART_XCRS] = VCPU_PART(XCRS, kvm_xcrs),
+};
+static const struct vcpu_part_desc vcpu_part_xsave = VCPU_PART(XSAVE, kvm_xsave);
+
+/* The part's description under these head flags, or NULL if the section does not hold it. */
+static const struct vcpu_part_desc *vcpu_part(enum vcpu_part part, uint32_t flags)
+{
+	if (part == PART_FPU && (flags & VCPU_SNAP_XSAVE))
+		return &vcpu_part_xsave;
+	if (part == PART_XCRS && !(flags & VCPU_SNAP_XCRS))
+		return NULL;
+	return &vcpu_parts[part];
+}
+
 int arch_vcpu_save(struct vm *vm, struct vcpu *vcpu, struct snap_writer *w, char *err, size_t errlen)
 {
 	struct vcpu_snap_head head = { 0 };
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	struct kvm_lapic_state lapic;
-	struct kvm_vcpu_events events;
-	struct kvm_mp_state mp;
-	struct kvm_debugregs dregs;
-	struct kvm_xcrs xcrs;
+	void *buf[NR_VCPU_PARTS] = { 0 };
 	struct kvm_msr_list *list = NULL;
 	struct kvm_msrs *msrs = NULL;
-	void *xsave = NULL;
-	const char *what;
+	const char *what = "out of memory";
 	int ret, tsc_khz;
 
-	what = "KVM_GET_REGS";
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs))
-		goto out_errno;
-	what = "KVM_GET_SREGS";
-	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs))
-		goto out_errno;
-	what = "KVM_GET_LAPIC";
-	if (ioctl(vcpu->fd, KVM_GET_LAPIC, &lapic))
-		goto out_errno;
-	what = "KVM_GET_VCPU_EVENTS";
-	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &events))
-		goto out_errno;
-	what = "KVM_GET_MP_STATE";
-	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp))
-		goto out_errno;
-	what = "KVM_GET_DEBUGREGS";
-	if (ioctl(vcpu->fd, KVM_GET_DEBUGREGS, &dregs))
-		goto out_errno;
-	if (kvm_check_cap(vm->fd, KVM_CAP_XSAVE)) {
+	if (kvm_check_cap(vm->fd, KVM_CAP_XSAVE))
 		head.flags |= VCPU_SNAP_XSAVE;
-		xsave = calloc(1, sizeof(struct kvm_xsave));
-		what = "KVM_GET_XSAVE";
-		if (!xsave || ioctl(vcpu->fd, KVM_GET_XSAVE, xsave))
-			goto out_errno;
-	} else {
-		xsave = calloc(1, sizeof(struct kvm_fpu));
-		what = "KVM_GET_FPU";
-		if (!xsave || ioctl(vcpu->fd, KVM_GET_FPU, xsave))
-			goto out_errno;
-	}
-	if (kvm_check_cap(vm->fd, KVM_CAP_XCRS)) {
+	if (kvm_check_cap(vm->fd, KVM_CAP_XCRS))
 		head.flags |= VCPU_SNAP_XCRS;
-		what = "KVM_GET_XCRS";
-		if (ioctl(vcpu->fd, KVM_GET_XCRS, &xcrs))
+	for (int i = 0; i < NR_VCPU_PARTS; i++) {
+		const struct vcpu_part_desc *d = vcpu_part(i, head.flags);
+
+		if (!d)
+			continue;
+		what = d->get_name;
+		buf[i] = calloc(1, d->size);
+		if (!buf[i] || ioctl(vcpu->fd, d->get, buf[i]))
 			goto out_errno;
 	}
 	tsc_khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
@@ -166,15 +177,9 @@ int arch_vcpu_save(struct vm *vm, struct vcpu *vcpu, struct snap_writer *w, char
 	head.nr_msrs = msrs->nmsrs;
 
 	snap_put(w, &head, sizeof(head));
-	snap_put(w, &regs, sizeof(regs));
-	snap_put(w, &sregs, sizeof(sregs));
-	snap_put(w, &lapic, sizeof(lapic));
-	snap_put(w, &events, sizeof(events));
-	snap_put(w, &mp, sizeof(mp));
-	snap_put(w, &dregs, sizeof(dregs));
-	snap_put(w, xsave, (head.flags & VCPU_SNAP_XSAVE) ? sizeof(struct kvm_xsave) : sizeof(struct kvm_fpu));
-	if (head.flags & VCPU_SNAP_XCRS)
-		snap_put(w, &xcrs, sizeof(xcrs));
+	for (int i = 0; i < NR_VCPU_PARTS; i++)
+		if (buf[i])
+			snap_put(w, buf[i], vcpu_part(i, head.flags)->size);
 	snap_put(w, msrs->entries, (size_t)msrs->nmsrs * sizeof(msrs->entries[0]));
 	ret = 0;
 	goto out_free;
@@ -185,14 +190,15 @@ out_errno:
 out_free:
 	free(msrs);
 	free(list);
-	free(xsave);
+	for (int i = 0; i < NR_VCPU_PARTS; i++)
+		free(buf[i]);
 	return ret;
 }
 
-/* The parts of a vCPU section, pointing into the reader's buffer. */
+/* A vCPU section, split: pointers into the reader's buffer (NULL: a part the section does not hold). */
 struct vcpu_snap_parts {
 	struct vcpu_snap_head head;
-	const void *regs, *sregs, *lapic, *events, *mp, *dregs, *xsave, *xcrs;
+	const void *part[NR_VCPU_PARTS];
 	const struct kvm_msr_entry *msrs;
 };
 
@@ -201,19 +207,15 @@ static int vcpu_snap_split(struct snap_reader *r, struct vcpu_snap_parts *p)
 	if (snap_get(r, &p->head, sizeof(p->head)) || p->head.nr_msrs > KVM_STATE_MAX_MSRS ||
 	    (p->head.flags & ~(VCPU_SNAP_XSAVE | VCPU_SNAP_XCRS)))
 		return -EINVAL;
-	p->regs = snap_get_ptr(r, sizeof(struct kvm_regs));
-	p->sregs = snap_get_ptr(r, sizeof(struct kvm_sregs));
-	p->lapic = snap_get_ptr(r, sizeof(struct kvm_lapic_state));
-	p->events = snap_get_ptr(r, sizeof(struct kvm_vcpu_events));
-	p->mp = snap_get_ptr(r, sizeof(struct kvm_mp_state));
-	p->dregs = snap_get_ptr(r, sizeof(struct kvm_debugregs));
-	p->xsave = snap_get_ptr(r, (p->head.flags & VCPU_SNAP_XSAVE) ? sizeof(struct kvm_xsave) :
-				sizeof(struct kvm_fpu));
-	p->xcrs = (p->head.flags & VCPU_SNAP_XCRS) ? (const void *)snap_get_ptr(r, sizeof(struct kvm_xcrs)) :
-		  (const void *)&p->head;     /* absent: any non-NULL pointer */
+	for (int i = 0; i < NR_VCPU_PARTS; i++) {
+		const struct vcpu_part_desc *d = vcpu_part(i, p->head.flags);
+
+		p->part[i] = NULL;
+		if (d && !(p->part[i] = snap_get_ptr(r, d->size)))
+			return -EINVAL;
+	}
 	p->msrs = (const void *)snap_get_ptr(r, (size_t)p->head.nr_msrs * sizeof(struct kvm_msr_entry));
-	if (!p->regs || !p->sregs || !p->lapic || !p->events || !p->mp || !p->dregs || !p->xsave ||
-	    !p->xcrs || !p->msrs || snap_left(r))
+	if (!p->msrs || snap_left(r))
 		return -EINVAL;
 	return 0;
 }
@@ -253,6 +255,30 @@ static int vcpu_set_msrs(int fd, const struct kvm_msr_entry *saved, uint32_t n, 
 	return ret;
 }
 
+/* Sets the parts in order; 0 or -errno with the failing ioctl's name in *what. */
+static int vcpu_set_parts(int fd, const struct vcpu_snap_parts *p, const enum vcpu_part *order, int n,
+			  const char **what)
+{
+	for (int i = 0; i < n; i++) {
+		const struct vcpu_part_desc *d = vcpu_part(order[i], p->head.flags);
+		int ret;
+
+		if (!d)
+			continue;
+		*what = d->set_name;
+		ret = vcpu_set(fd, d->set, p->part[order[i]], d->size);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Firecracker's order: MP state, registers, sregs (APIC base), FPU, LAPIC, MSRs, events. */
+static const enum vcpu_part vcpu_load_before_msrs[] = {
+	PART_MP, PART_REGS, PART_SREGS, PART_FPU, PART_XCRS, PART_DREGS, PART_LAPIC,
+};
+static const enum vcpu_part vcpu_load_after_msrs[] = { PART_EVENTS };
+
 int arch_vcpu_load(struct vm *vm, struct vcpu *vcpu, struct snap_reader *r, char *err, size_t errlen)
 {
 	struct vcpu_snap_parts p;
@@ -271,51 +297,16 @@ int arch_vcpu_load(struct vm *vm, struct vcpu *vcpu, struct snap_reader *r, char
 	if (p.head.tsc_khz && kvm_check_cap(vm->fd, KVM_CAP_GET_TSC_KHZ)) {
 		int now = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
 
-		if (now > 0 && (uint32_t)now != p.head.tsc_khz) {
-			what = "KVM_SET_TSC_KHZ";
-			if (!kvm_check_cap(vm->fd, KVM_CAP_TSC_CONTROL) ||
-			    ioctl(vcpu->fd, KVM_SET_TSC_KHZ, (unsigned long)p.head.tsc_khz)) {
-				ret = -EINVAL;
-				snprintf(err, errlen, "vCPU %u: the snapshot's TSC runs at %u kHz, this host's at %d kHz "
-					 "and KVM cannot scale it", vcpu->id, p.head.tsc_khz, now);
-				return ret;
-			}
+		if (now > 0 && (uint32_t)now != p.head.tsc_khz &&
+		    (!kvm_check_cap(vm->fd, KVM_CAP_TSC_CONTROL) ||
+		     ioctl(vcpu->fd, KVM_SET_TSC_KHZ, (unsigned long)p.head.tsc_khz))) {
+			snprintf(err, errlen, "vCPU %u: the snapshot's TSC runs at %u kHz, this host's at %d kHz "
+				 "and KVM cannot scale it", vcpu->id, p.head.tsc_khz, now);
+			return -EINVAL;
 		}
 	}
-	/* Firecracker's order: MP state, registers, sregs (APIC base), FPU, LAPIC, MSRs, events. */
-	what = "KVM_SET_MP_STATE";
-	ret = vcpu_set(vcpu->fd, KVM_SET_MP_STATE, p.mp, sizeof(struct kvm_mp_state));
-	if (ret)
-		goto out_err;
-	what = "KVM_SET_REGS";
-	ret = vcpu_set(vcpu->fd, KVM_SET_REGS, p.regs, sizeof(struct kvm_regs));
-	if (ret)
-		goto out_err;
-	what = "KVM_SET_SREGS";
-	ret = vcpu_set(vcpu->fd, KVM_SET_SREGS, p.sregs, sizeof(struct kvm_sregs));
-	if (ret)
-		goto out_err;
-	if (p.head.flags & VCPU_SNAP_XSAVE) {
-		what = "KVM_SET_XSAVE";
-		ret = vcpu_set(vcpu->fd, KVM_SET_XSAVE, p.xsave, sizeof(struct kvm_xsave));
-	} else {
-		what = "KVM_SET_FPU";
-		ret = vcpu_set(vcpu->fd, KVM_SET_FPU, p.xsave, sizeof(struct kvm_fpu));
-	}
-	if (ret)
-		goto out_err;
-	if (p.head.flags & VCPU_SNAP_XCRS) {
-		what = "KVM_SET_XCRS";
-		ret = vcpu_set(vcpu->fd, KVM_SET_XCRS, p.xcrs, sizeof(struct kvm_xcrs));
-		if (ret)
-			goto out_err;
-	}
-	what = "KVM_SET_DEBUGREGS";
-	ret = vcpu_set(vcpu->fd, KVM_SET_DEBUGREGS, p.dregs, sizeof(struct kvm_debugregs));
-	if (ret)
-		goto out_err;
-	what = "KVM_SET_LAPIC";
-	ret = vcpu_set(vcpu->fd, KVM_SET_LAPIC, p.lapic, sizeof(struct kvm_lapic_state));
+	ret = vcpu_set_parts(vcpu->fd, &p, vcpu_load_before_msrs,
+			     sizeof(vcpu_load_before_msrs) / sizeof(vcpu_load_before_msrs[0]), &what);
 	if (ret)
 		goto out_err;
 	ret = vcpu_set_msrs(vcpu->fd, p.msrs, p.head.nr_msrs, &bad_msr);
@@ -326,8 +317,8 @@ int arch_vcpu_load(struct vm *vm, struct vcpu *vcpu, struct snap_reader *r, char
 			snprintf(err, errlen, "vCPU %u: KVM_SET_MSRS: %s", vcpu->id, strerror(-ret));
 		return ret;
 	}
-	what = "KVM_SET_VCPU_EVENTS";
-	ret = vcpu_set(vcpu->fd, KVM_SET_VCPU_EVENTS, p.events, sizeof(struct kvm_vcpu_events));
+	ret = vcpu_set_parts(vcpu->fd, &p, vcpu_load_after_msrs,
+			     sizeof(vcpu_load_after_msrs) / sizeof(vcpu_load_after_msrs[0]), &what);
 	if (ret)
 		goto out_err;
 	return 0;
