@@ -135,7 +135,7 @@ static int snapshot_write_all(int fd, const uint8_t *buf, size_t len, off_t off)
 static int snapshot_write_ram(struct vm *vm, int fd, uint64_t *written)
 {
 	const uint64_t chunk = 2ULL << 20;
-	static unsigned char vec[(2u << 20) / SNAP_PAGE];
+	unsigned char vec[(2u << 20) / SNAP_PAGE];    /* 512 bytes: one per page of a chunk */
 	const uint8_t *ram = vm->ram;
 	bool anon = !vm->cfg.restore_mem_path;
 	uint64_t run_start = 0, run_len = 0;
