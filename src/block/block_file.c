@@ -10,11 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Whole-file OFD lock: it belongs to this open file, not the process, so a second open in-process conflicts too. */
-static int block_file_lock(int fd, bool readonly)
+/*
+ * Whole-file OFD lock: it belongs to this open file, not the process, so a
+ * second open in-process conflicts too. type: F_RDLCK, F_WRLCK or F_UNLCK.
+ */
+static int block_file_lock_type(int fd, short type)
 {
 	struct flock fl = {
-		.l_type = readonly ? F_RDLCK : F_WRLCK,
+		.l_type = type,
 		.l_whence = SEEK_SET,
 		.l_start = 0,
 		.l_len = 0,
@@ -23,6 +26,11 @@ static int block_file_lock(int fd, bool readonly)
 	if (fcntl(fd, F_OFD_SETLK, &fl))
 		return -errno;
 	return 0;
+}
+
+static int block_file_lock(int fd, bool readonly)
+{
+	return block_file_lock_type(fd, readonly ? F_RDLCK : F_WRLCK);
 }
 
 static int block_file_size(int fd, uint64_t *size)
@@ -99,4 +107,34 @@ void block_file_close(struct block_file *file)
 	if (file->fd >= 0)
 		close(file->fd);
 	file->fd = -1;
+}
+
+int block_file_unlock(struct block_file *file)
+{
+	int ret;
+
+	if (file->fd < 0 || file->unlocked)
+		return 0;
+	if (!file->readonly && fdatasync(file->fd))
+		return -errno;
+	ret = block_file_lock_type(file->fd, F_UNLCK);
+	if (ret)
+		return ret;
+	file->unlocked = true;
+	return 0;
+}
+
+int block_file_relock(struct block_file *file)
+{
+	int ret;
+
+	if (file->fd < 0 || !file->unlocked)
+		return 0;
+	ret = block_file_lock(file->fd, file->readonly);
+	if (ret == -EAGAIN || ret == -EACCES)
+		return -EBUSY;
+	if (ret)
+		return ret;
+	file->unlocked = false;
+	return 0;
 }

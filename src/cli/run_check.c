@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "snapshot/snapshot.h"
+
 /* Opens path as vessel will (read-only or read-write) and checks it is a regular file or block device. */
 static int run_check_file(const char *what, const char *path, int flags, char *err, size_t errlen)
 {
@@ -31,9 +33,57 @@ static int run_check_file(const char *what, const char *path, int flags, char *e
 	return ret;
 }
 
+/*
+ * --restore: the state file is read and checked completely (as the restore
+ * will), the memory file must have the guest's RAM size and the snapshot's
+ * disks must open. *snap gets the snapshot's machine; free it after.
+ */
+static int run_check_snapshot(const struct vm_config *cfg, struct snapshot_file *snap, char *err, size_t errlen)
+{
+	struct stat st;
+	int ret;
+
+	ret = snapshot_file_read(snap, cfg->restore_state_path, err, errlen);
+	if (ret)
+		return ret;
+	if (stat(cfg->restore_mem_path, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "memory file %s: %s", cfg->restore_mem_path, strerror(errno));
+		goto out_free;
+	}
+	if ((uint64_t)st.st_size != snap->cfg.vm.mem_size) {
+		snprintf(err, errlen, "memory file %s: %llu bytes, but the snapshot's guest has %llu bytes of RAM",
+			 cfg->restore_mem_path, (unsigned long long)st.st_size,
+			 (unsigned long long)snap->cfg.vm.mem_size);
+		ret = -EINVAL;
+		goto out_free;
+	}
+	for (uint32_t i = 0; i < snap->cfg.vm.nr_disks; i++) {
+		const struct virtio_blk_config *d = &snap->cfg.vm.disks[i];
+
+		ret = run_check_file("disk", d->path, d->readonly ? O_RDONLY : O_RDWR, err, errlen);
+		if (ret)
+			goto out_free;
+	}
+	return 0;
+
+out_free:
+	snapshot_file_free(snap);
+	return ret;
+}
+
 int run_check_config(const struct vm_config *cfg, char *err, size_t errlen)
 {
 	int ret;
+
+	if (cfg->restore_state_path) {
+		struct snapshot_file snap;
+
+		ret = run_check_snapshot(cfg, &snap, err, errlen);
+		if (!ret)
+			snapshot_file_free(&snap);
+		return ret;
+	}
 
 	if (cfg->kernel_path) {
 		ret = run_check_file("kernel", cfg->kernel_path, O_RDONLY, err, errlen);
@@ -55,8 +105,22 @@ int run_check_config(const struct vm_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-void run_check_print(FILE *f, const struct vm_config *cfg)
+static void run_check_print_machine(FILE *f, const struct vm_config *cfg)
 {
 	fprintf(f, "{\"vcpus\": %" PRIu32 ", \"mem_size_mib\": %" PRIu64 ", \"disks\": %" PRIu32
 		", \"nets\": %" PRIu32 "}\n", cfg->nr_cpus, cfg->mem_size >> 20, cfg->nr_disks, cfg->nr_nets);
+}
+
+void run_check_print(FILE *f, const struct vm_config *cfg)
+{
+	struct snapshot_file snap;
+	char err[256];
+
+	/* A restore's machine is the snapshot's (checked by run_check_config() before). */
+	if (cfg->restore_state_path && !run_check_snapshot(cfg, &snap, err, sizeof(err))) {
+		run_check_print_machine(f, &snap.cfg.vm);
+		snapshot_file_free(&snap);
+		return;
+	}
+	run_check_print_machine(f, cfg);
 }

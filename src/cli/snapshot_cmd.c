@@ -2,8 +2,9 @@
 /*
  * `vessel snapshot --api-sock PATH DIR`: pauses the VM behind a per-VM API
  * socket, writes DIR/vm.state and DIR/vm.mem (PUT /snapshot/create) and
- * resumes it with --resume. `vessel restore DIR [options]` is
- * `vessel run --restore DIR [options]`.
+ * resumes it with --resume. `vessel snapshot NAME DIR` does the same to a
+ * VM of the manager, through the daemon (PUT /vms/NAME/snapshot).
+ * `vessel restore DIR [options]` is `vessel run --restore DIR [options]`.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,23 +18,29 @@
 #include <json-c/json.h>
 
 #include "cli/commands.h"
+#include "manager/cli_client.h"
 #include "manager/http_client.h"
+#include "manager/state_dir.h"
 #include "snapshot/snapshot.h"
 
 #define SNAPSHOT_CMD_TIMEOUT_MS (10 * 60 * 1000)
 
 static const char snapshot_usage[] =
-"Usage: vessel snapshot --api-sock PATH [--resume] DIR\n"
-"Snapshot the VM served on the API socket PATH (vessel run --api-sock) into\n"
-"DIR/vm.state and DIR/vm.mem (DIR is created if missing). The VM is paused\n"
-"first and stays paused unless --resume is given. Restore it with\n"
-"'vessel restore DIR' (docs/snapshot.md).\n"
+"Usage: vessel snapshot NAME DIR [--resume] [--state-dir DIR]\n"
+"       vessel snapshot --api-sock PATH [--resume] DIR\n"
+"Snapshot the manager's VM NAME (vessel daemon), or the VM served on the API\n"
+"socket PATH (vessel run --api-sock), into DIR/vm.state and DIR/vm.mem (DIR is\n"
+"created if missing). The VM is paused first and stays paused unless --resume\n"
+"is given. Restore it with 'vessel restore DIR', or in the manager with\n"
+"'vessel create NEW --restore DIR' (docs/snapshot.md).\n"
 "\n"
 "  -s, --api-sock PATH  the VM's API socket\n"
 "  -r, --resume         resume the VM once the snapshot is written\n"
+"      --state-dir DIR  the manager's state directory (see vessel daemon --help)\n"
 "  -h, --help           this help\n"
 "\n"
-"Exit status: 0 written, 1 failed (the reason is on stderr), 2 bad command line.\n";
+"Exit status: 0 written (its directory is printed), 1 failed (the reason is on\n"
+"stderr), 2 bad command line.\n";
 
 static int snapshot_fail(const char *fmt, const char *a, const char *b)
 {
@@ -99,15 +106,57 @@ static int snapshot_vm_paused(const char *sock)
 	return paused;
 }
 
+/* DIR, created if missing, as an absolute path: the VM's process does not share our working directory. */
+static int snapshot_dir(const char *dir, char real[PATH_MAX])
+{
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return snapshot_fail("%s: %s", dir, strerror(errno));
+	if (!realpath(dir, real))
+		return snapshot_fail("%s: %s", dir, strerror(errno));
+	return 0;
+}
+
+/* `vessel snapshot NAME DIR`: the daemon pauses, snapshots and (with resume) resumes its VM. */
+static int snapshot_managed(const char *state_dir, const char *name, const char *dir, bool resume)
+{
+	struct json_object *body, *answer;
+	struct mgr_client c;
+	char real[PATH_MAX], path[128];
+	int ret;
+
+	if (!manager_name_valid(name)) {
+		fprintf(stderr, "vessel: VM name '%s' is not valid\nTry 'vessel snapshot --help'.\n", name);
+		return CLI_EXIT_USAGE;
+	}
+	ret = mgr_client_init(&c, state_dir);
+	if (!ret)
+		ret = snapshot_dir(dir, real);
+	if (ret)
+		return ret;
+	body = json_object_new_object();
+	json_object_object_add(body, "snapshot_dir", json_object_new_string(real));
+	json_object_object_add(body, "resume", json_object_new_boolean(resume));
+	snprintf(path, sizeof(path), "/vms/%s/snapshot", name);
+	ret = mgr_client_call_timeout(&c, "PUT", path, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
+				      JSON_C_TO_STRING_NOSLASHESCAPE), SNAPSHOT_CMD_TIMEOUT_MS, &answer, NULL, false);
+	json_object_put(body);
+	if (ret)
+		return ret;
+	json_object_put(answer);
+	printf("%s\n", real);
+	return 0;
+}
+
 int cmd_snapshot(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "api-sock", required_argument, NULL, 's' },
 		{ "resume", no_argument, NULL, 'r' },
+		{ "state-dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sock = NULL, *dir;
+	const char *sock = NULL, *state_dir = NULL, *dir;
 	char real[PATH_MAX], state[PATH_MAX + 16], mem[PATH_MAX + 16];
 	struct json_object *body;
 	bool resume = false;
@@ -118,22 +167,29 @@ int cmd_snapshot(int argc, char **argv)
 		switch (opt) {
 		case 's': sock = optarg; break;
 		case 'r': resume = true; break;
+		case 'd': state_dir = optarg; break;
 		case 'h': fputs(snapshot_usage, stdout); return 0;
 		default:
 			fprintf(stderr, "vessel: bad option '%s'\nTry 'vessel snapshot --help'.\n", argv[optind - 1]);
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (!sock || optind != argc - 1) {
-		fprintf(stderr, "vessel: snapshot needs --api-sock PATH and one DIR\nTry 'vessel snapshot --help'.\n");
+	if (!sock) {
+		if (optind != argc - 2) {
+			fprintf(stderr, "vessel: snapshot needs a VM's NAME and a DIR (or --api-sock PATH and a DIR)\n"
+				"Try 'vessel snapshot --help'.\n");
+			return CLI_EXIT_USAGE;
+		}
+		return snapshot_managed(state_dir, argv[optind], argv[optind + 1], resume);
+	}
+	if (state_dir || optind != argc - 1) {
+		fprintf(stderr, "vessel: snapshot --api-sock PATH takes one DIR (and no --state-dir)\n"
+			"Try 'vessel snapshot --help'.\n");
 		return CLI_EXIT_USAGE;
 	}
 	dir = argv[optind];
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return snapshot_fail("%s: %s", dir, strerror(errno));
-	/* The VM's process may run elsewhere: give it absolute paths. */
-	if (!realpath(dir, real))
-		return snapshot_fail("%s: %s", dir, strerror(errno));
+	if (snapshot_dir(dir, real))
+		return 1;
 	snprintf(state, sizeof(state), "%s/%s", real, SNAPSHOT_STATE_FILE);
 	snprintf(mem, sizeof(mem), "%s/%s", real, SNAPSHOT_MEM_FILE);
 

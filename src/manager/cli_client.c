@@ -56,6 +56,12 @@ static void mgr_client_not_running(const struct mgr_client *c, const char *why)
 int mgr_client_call(struct mgr_client *c, const char *method, const char *path, const char *body,
 		    struct json_object **out, long *http, bool quiet)
 {
+	return mgr_client_call_timeout(c, method, path, body, CLIENT_TIMEOUT_MS, out, http, quiet);
+}
+
+int mgr_client_call_timeout(struct mgr_client *c, const char *method, const char *path, const char *body,
+			    int timeout_ms, struct json_object **out, long *http, bool quiet)
+{
 	struct http_reply reply;
 	struct json_object *obj, *msg;
 	char err[512];
@@ -64,7 +70,7 @@ int mgr_client_call(struct mgr_client *c, const char *method, const char *path, 
 	*out = NULL;
 	if (http)
 		*http = 0;
-	ret = http_unix_request(c->sock, method, path, body, CLIENT_TIMEOUT_MS, &reply, err, sizeof(err));
+	ret = http_unix_request(c->sock, method, path, body, timeout_ms, &reply, err, sizeof(err));
 	if (ret == -ECONNREFUSED || ret == -ENOENT) {
 		if (!quiet)
 			mgr_client_not_running(c, err);

@@ -30,6 +30,9 @@ int mgr_client_init(struct mgr_client *c, const char *state_override);
  */
 int mgr_client_call(struct mgr_client *c, const char *method, const char *path, const char *body,
 		    struct json_object **out, long *http, bool quiet);
+/* The same, waiting up to timeout_ms for the answer (mgr_client_call: 30 s). */
+int mgr_client_call_timeout(struct mgr_client *c, const char *method, const char *path, const char *body,
+			    int timeout_ms, struct json_object **out, long *http, bool quiet);
 
 /* GET /vms/NAME's "state", polled until it is none of running, paused, stopping; 0 or 1 on timeout. */
 int mgr_client_wait_stopped(struct mgr_client *c, const char *name, int timeout_ms, bool progress,

@@ -17,8 +17,9 @@ static const char usage_text[] =
 "Define a VM in the manager (vessel daemon). RUN OPTIONS are those of\n"
 "'vessel run' (see vessel run --help), checked now with 'vessel run --dry-run';\n"
 "the manager sets --api-sock, --console-sock and --status-file itself.\n"
-"Relative paths (--kernel, --initrd, --config-file, --disk path=) are made\n"
-"absolute. Start it with 'vessel start NAME'.\n"
+"Relative paths (--kernel, --initrd, --config-file, --disk path=, --restore)\n"
+"are made absolute. Start it with 'vessel start NAME'. A VM defined with\n"
+"--restore DIR resumes that snapshot (vessel snapshot) each time it starts.\n"
 "\n"
 "      --restart POLICY  when the manager restarts the VM after it ended on its\n"
 "                        own: no (default), on-failure (non-zero exit status) or\n"
@@ -27,6 +28,7 @@ static const char usage_text[] =
 "  -h, --help            this help\n"
 "\n"
 "Example: vessel create web --cpus 2 --memory 128M --kernel bzImage --disk path=web.img\n"
+"         vessel create web2 --restore /srv/snap/web\n"
 "\n"
 "Exit status: 0 created, 1 the manager refused (the reason is printed) or is\n"
 "not running, 2 bad command line.\n";
@@ -74,6 +76,7 @@ struct cli_path_option {
 
 static const struct cli_path_option path_options[] = {
 	{ "kernel", 'k', false }, { "initrd", 'i', false }, { "config-file", 0, false }, { "disk", 0, true },
+	{ "restore", 0, false },
 };
 
 /* If arg names a path option, the option with its value given as-is; NULL otherwise. */

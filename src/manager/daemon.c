@@ -68,7 +68,8 @@ int64_t mgr_now_ms(void)
 
 const char *mgr_vm_state_name(enum mgr_vm_state state)
 {
-	static const char *const names[] = { "stopped", "running", "paused", "stopping", "crashed", "failed" };
+	static const char *const names[] = { "stopped", "running", "paused", "stopping", "crashed", "failed",
+					     "migrated" };
 
 	return (unsigned)state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown";
 }
@@ -94,6 +95,7 @@ void mgr_vm_free(struct mgr_vm *vm)
 	for (int i = 0; i < vm->nr_args; i++)
 		free(vm->args[i]);
 	free(vm->args);
+	free(vm->migration);
 	free(vm);
 }
 

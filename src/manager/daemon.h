@@ -7,6 +7,7 @@
  *   daemon_supervisor.c starting, watching (pidfd), restart policy, finding VMs again
  *   daemon_vm_api.c     requests to a VM's own API (pause, resume, shutdown, status)
  *   daemon_api.c        the HTTP API: requests routed by daemon_routes.c, carried out
+ *   daemon_move.c       ... snapshot and migrate, which take a VM elsewhere
  *   daemon_json.c       a VM as JSON, for GET /vms
  * One mutex guards the VM list and every VM's fields; API requests run in
  * their own threads (one per connection), the supervisor on the main thread.
@@ -39,7 +40,14 @@ enum mgr_vm_state {
 	MGR_VM_STOPPING,            /* stop asked: waiting for the monitor to exit */
 	MGR_VM_CRASHED,             /* ended on its own with a non-zero status */
 	MGR_VM_FAILED,              /* the restart policy gave up */
+	MGR_VM_MIGRATED,            /* ended after a live migration: the guest runs elsewhere */
 };
+
+/* How a monitor's exit record (exit.json) begins after a completed migration (vessel run's exit message). */
+#define MGR_REASON_MIGRATED "migrated"
+
+#define MGR_VM_API_TIMEOUT_MS   5000    /* pause, resume, shutdown, status */
+#define MGR_SNAPSHOT_TIMEOUT_MS (10 * 60 * 1000)  /* writing a large VM's memory */
 
 struct mgr_vm {
 	struct mgr_vm *next;
@@ -64,6 +72,8 @@ struct mgr_vm {
 	int64_t restart_ms[MGR_RESTART_BURST];  /* when the last ones happened */
 	bool stop_requested;        /* stop or kill: the exit is not a failure */
 	uint32_t busy;              /* requests to its API in flight: no delete meanwhile */
+	bool snapshotting;          /* a snapshot request is in flight */
+	char *migration;            /* the last GET /vessel/migrate answer (JSON), kept after the VM ended */
 };
 
 struct mgr_daemon {
@@ -120,10 +130,28 @@ void mgr_supervisor_release_all(struct mgr_daemon *d);
  */
 int mgr_vm_api_call(const char *api_sock, const char *method, const char *path, const char *body,
 		    long *status, char *msg, size_t msglen);
+/* The same, waiting up to timeout_ms for the answer (MGR_VM_API_TIMEOUT_MS above). */
+int mgr_vm_api_call_timeout(const char *api_sock, const char *method, const char *path, const char *body,
+			    int timeout_ms, long *status, char *msg, size_t msglen);
 
 /* daemon_api.c: the HTTP handler (api_server_handler_fn). */
 void mgr_api_handle(void *ctx, const char *method, const char *url, const char *body, size_t len,
 		    struct api_response *resp);
+/* The VM as the answer's body. */
+void mgr_api_reply_vm(struct api_response *resp, int status, const struct mgr_vm *vm);
+/*
+ * One request to the VM's own API, called and returning with d->lock held,
+ * which it drops while it waits (vm->busy keeps the VM meanwhile).
+ */
+int mgr_api_call_vm(struct mgr_daemon *d, struct mgr_vm *vm, const char *method, const char *path,
+		    const char *body, int timeout_ms, long *status, char *msg, size_t msglen);
+/* Pauses or resumes the VM (PATCH /vm), its recorded state following; 0, or resp's error status. */
+int mgr_api_set_paused(struct mgr_daemon *d, struct mgr_vm *vm, bool pause, struct api_response *resp);
+
+/* daemon_move.c (each takes d->lock itself) */
+void mgr_snapshot(struct mgr_daemon *d, const struct mgr_request *req, struct api_response *resp);
+void mgr_migrate(struct mgr_daemon *d, const struct mgr_request *req, struct api_response *resp);
+void mgr_migrate_status(struct mgr_daemon *d, const struct mgr_request *req, struct api_response *resp);
 
 /* daemon_json.c */
 struct json_object *mgr_vm_to_json(const struct mgr_vm *vm);

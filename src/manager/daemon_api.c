@@ -27,7 +27,7 @@ static void mgr_reply_json(struct api_response *resp, int status, struct json_ob
 	json_object_put(obj);
 }
 
-static void mgr_reply_vm(struct api_response *resp, int status, const struct mgr_vm *vm)
+void mgr_api_reply_vm(struct api_response *resp, int status, const struct mgr_vm *vm)
 {
 	mgr_reply_json(resp, status, mgr_vm_to_json(vm));
 }
@@ -192,7 +192,7 @@ static void mgr_create(struct mgr_daemon *d, struct mgr_request *req, struct api
 		vm->next = d->vms;
 		d->vms = vm;
 		mgr_log("%s: created", vm->name);
-		mgr_reply_vm(resp, 201, vm);
+		mgr_api_reply_vm(resp, 201, vm);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -220,12 +220,9 @@ static void mgr_delete(struct mgr_daemon *d, struct mgr_request *req, struct api
 	pthread_mutex_unlock(&d->lock);
 }
 
-/*
- * Sends one request to the VM's API without holding the lock (vm->busy
- * keeps the VM from being deleted meanwhile). Returns with the lock held.
- */
-static int mgr_call_vm_unlocked(struct mgr_daemon *d, struct mgr_vm *vm, const char *method, const char *path,
-				const char *body, long *status, char *msg, size_t msglen)
+/* Without holding the lock while it waits (vm->busy keeps the VM from being deleted meanwhile). */
+int mgr_api_call_vm(struct mgr_daemon *d, struct mgr_vm *vm, const char *method, const char *path,
+		    const char *body, int timeout_ms, long *status, char *msg, size_t msglen)
 {
 	char api[PATH_MAX];
 	int ret;
@@ -237,41 +234,43 @@ static int mgr_call_vm_unlocked(struct mgr_daemon *d, struct mgr_vm *vm, const c
 	}
 	vm->busy++;
 	pthread_mutex_unlock(&d->lock);
-	ret = mgr_vm_api_call(api, method, path, body, status, msg, msglen);
+	ret = mgr_vm_api_call_timeout(api, method, path, body, timeout_ms, status, msg, msglen);
 	pthread_mutex_lock(&d->lock);
 	vm->busy--;
 	return ret;
 }
 
-static void mgr_pause_resume(struct mgr_daemon *d, struct mgr_vm *vm, bool pause, struct api_response *resp)
+int mgr_api_set_paused(struct mgr_daemon *d, struct mgr_vm *vm, bool pause, struct api_response *resp)
 {
 	enum mgr_vm_state from = pause ? MGR_VM_RUNNING : MGR_VM_PAUSED;
 	char msg[512];
 	long status;
 	int ret;
 
-	if (vm->state != from) {
-		api_response_error(resp, 409, "VM '%s' is %s: cannot %s it", vm->name, mgr_vm_state_name(vm->state),
-				   pause ? "pause" : "resume");
-		return;
-	}
-	ret = mgr_call_vm_unlocked(d, vm, "PATCH", "/vm", pause ? "{\"state\": \"Paused\"}" :
-				   "{\"state\": \"Resumed\"}", &status, msg, sizeof(msg));
-	if (ret) {
-		api_response_error(resp, 502, "VM '%s': its API does not answer: %s", vm->name, msg);
-		return;
-	}
-	if (status != 204) {
-		api_response_error(resp, status == 400 ? 409 : 502, "VM '%s': %s", vm->name, msg);
-		return;
-	}
+	ret = mgr_api_call_vm(d, vm, "PATCH", "/vm", pause ? "{\"state\": \"Paused\"}" : "{\"state\": \"Resumed\"}",
+			      MGR_VM_API_TIMEOUT_MS, &status, msg, sizeof(msg));
+	if (ret)
+		return api_response_error(resp, 502, "VM '%s': its API does not answer: %s", vm->name, msg);
+	if (status != 204)
+		return api_response_error(resp, status == 400 ? 409 : 502, "VM '%s': %s", vm->name, msg);
 	/* Unless it ended meanwhile. */
 	if (vm->state == from) {
 		vm->state = pause ? MGR_VM_PAUSED : MGR_VM_RUNNING;
 		mgr_store_save_state(d, vm);
 	}
 	mgr_log("%s: %s", vm->name, pause ? "paused" : "resumed");
-	mgr_reply_vm(resp, 200, vm);
+	return 0;
+}
+
+static void mgr_pause_resume(struct mgr_daemon *d, struct mgr_vm *vm, bool pause, struct api_response *resp)
+{
+	if (vm->state != (pause ? MGR_VM_RUNNING : MGR_VM_PAUSED)) {
+		api_response_error(resp, 409, "VM '%s' is %s: cannot %s it", vm->name, mgr_vm_state_name(vm->state),
+				   pause ? "pause" : "resume");
+		return;
+	}
+	if (!mgr_api_set_paused(d, vm, pause, resp))
+		mgr_api_reply_vm(resp, 200, vm);
 }
 
 static void mgr_stop(struct mgr_daemon *d, struct mgr_vm *vm, uint32_t timeout_ms, struct api_response *resp)
@@ -284,14 +283,14 @@ static void mgr_stop(struct mgr_daemon *d, struct mgr_vm *vm, uint32_t timeout_m
 	vm->state = MGR_VM_STOPPING;
 	mgr_store_save_state(d, vm);
 	snprintf(body, sizeof(body), "{\"timeout_ms\": %u}", timeout_ms);
-	ret = mgr_call_vm_unlocked(d, vm, "PUT", "/vessel/shutdown", body, &status, msg, sizeof(msg));
+	ret = mgr_api_call_vm(d, vm, "PUT", "/vessel/shutdown", body, MGR_VM_API_TIMEOUT_MS, &status, msg, sizeof(msg));
 	if ((ret || status != 204) && vm->pidfd >= 0) {
 		/* Its API does not answer: vessel run ends on SIGTERM as well. */
 		mgr_log("%s: shutdown request failed (%s): sending SIGTERM", vm->name, msg);
 		pidfd_send_signal(vm->pidfd, SIGTERM, NULL, 0);
 	}
 	mgr_log("%s: stopping (power button, forced after %u ms)", vm->name, timeout_ms);
-	mgr_reply_vm(resp, 202, vm);
+	mgr_api_reply_vm(resp, 202, vm);
 }
 
 static void mgr_action(struct mgr_daemon *d, struct mgr_request *req, struct api_response *resp)
@@ -316,7 +315,7 @@ static void mgr_action(struct mgr_daemon *d, struct mgr_request *req, struct api
 		if (mgr_vm_start(d, vm, err, sizeof(err)))
 			api_response_error(resp, 500, "VM '%s': %s", vm->name, err);
 		else
-			mgr_reply_vm(resp, 200, vm);
+			mgr_api_reply_vm(resp, 200, vm);
 		goto out;
 	}
 	if (req->action == MGR_ACTION_PAUSE || req->action == MGR_ACTION_RESUME) {
@@ -341,7 +340,7 @@ static void mgr_action(struct mgr_daemon *d, struct mgr_request *req, struct api
 	if (pidfd_send_signal(vm->pidfd, SIGKILL, NULL, 0))
 		mgr_log("%s: SIGKILL: %s", vm->name, strerror(errno));
 	mgr_log("%s: killed", vm->name);
-	mgr_reply_vm(resp, 202, vm);
+	mgr_api_reply_vm(resp, 202, vm);
 out:
 	pthread_mutex_unlock(&d->lock);
 }
@@ -370,7 +369,7 @@ void mgr_api_handle(void *ctx, const char *method, const char *url, const char *
 			pthread_mutex_lock(&d->lock);
 			vm = mgr_vm_find(d, req.name);
 			if (vm)
-				mgr_reply_vm(resp, 200, vm);
+				mgr_api_reply_vm(resp, 200, vm);
 			else
 				api_response_error(resp, 404, "no VM named '%s'", req.name);
 			pthread_mutex_unlock(&d->lock);
@@ -379,6 +378,9 @@ void mgr_api_handle(void *ctx, const char *method, const char *url, const char *
 		case MGR_OP_CREATE: mgr_create(d, &req, resp); break;
 		case MGR_OP_DELETE: mgr_delete(d, &req, resp); break;
 		case MGR_OP_ACTION: mgr_action(d, &req, resp); break;
+		case MGR_OP_SNAPSHOT: mgr_snapshot(d, &req, resp); break;
+		case MGR_OP_MIGRATE: mgr_migrate(d, &req, resp); break;
+		case MGR_OP_MIGRATE_STATUS: mgr_migrate_status(d, &req, resp); break;
 		default: api_response_error(resp, 500, "unhandled request"); break;
 		}
 	}

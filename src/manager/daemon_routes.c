@@ -216,6 +216,113 @@ static int mgr_parse_action(struct json_object *obj, struct mgr_request *req, ch
 	return 0;
 }
 
+/* A string field: present (or not, if optional), a string without NUL bytes, at most max bytes. */
+static int mgr_get_string(struct json_object *obj, const char *what, const char *field, size_t max, bool required,
+			  char **out, char *err, size_t errlen)
+{
+	struct json_object *val;
+	const char *s;
+
+	if (!json_object_object_get_ex(obj, field, &val)) {
+		if (!required)
+			return 0;
+		snprintf(err, errlen, "%s: missing required field '%s'", what, field);
+		return -EINVAL;
+	}
+	if (!json_object_is_type(val, json_type_string)) {
+		snprintf(err, errlen, "%s: field '%s' must be a string", what, field);
+		return -EINVAL;
+	}
+	s = json_object_get_string(val);
+	if ((size_t)json_object_get_string_len(val) != strlen(s) || !s[0] || strlen(s) > max) {
+		snprintf(err, errlen, "%s: field '%s' is empty, has a NUL byte or is longer than %zu bytes",
+			 what, field, max);
+		return -EINVAL;
+	}
+	*out = strdup(s);
+	if (!*out) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* An optional integer field in [min, max]. */
+static int mgr_get_uint(struct json_object *obj, const char *what, const char *field, int64_t min, int64_t max,
+			uint32_t *out, char *err, size_t errlen)
+{
+	struct json_object *val;
+	int64_t v;
+
+	if (!json_object_object_get_ex(obj, field, &val))
+		return 0;
+	if (!json_object_is_type(val, json_type_int)) {
+		snprintf(err, errlen, "%s: field '%s' must be an integer", what, field);
+		return -EINVAL;
+	}
+	v = json_object_get_int64(val);
+	if (v < min || v > max) {
+		snprintf(err, errlen, "%s: field '%s' must be %lld to %lld", what, field, (long long)min,
+			 (long long)max);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int mgr_parse_snapshot(struct json_object *obj, struct mgr_request *req, char *err, size_t errlen)
+{
+	static const char *const fields[] = { "snapshot_dir", "resume" };
+	struct json_object *val;
+	int ret;
+
+	ret = mgr_check_fields(obj, "snapshot", fields, ARRAY_SIZE(fields), err, errlen);
+	if (!ret)
+		ret = mgr_get_string(obj, "snapshot", "snapshot_dir", MGR_DIR_LEN_MAX, true, &req->snapshot_dir,
+				     err, errlen);
+	if (ret)
+		return ret;
+	/* The VM's process writes the files: its working directory is not the client's. */
+	if (req->snapshot_dir[0] != '/') {
+		snprintf(err, errlen, "snapshot: field 'snapshot_dir' must be an absolute path");
+		return -EINVAL;
+	}
+	if (json_object_object_get_ex(obj, "resume", &val)) {
+		if (!json_object_is_type(val, json_type_boolean)) {
+			snprintf(err, errlen, "snapshot: field 'resume' must be true or false");
+			return -EINVAL;
+		}
+		req->resume = json_object_get_boolean(val);
+	}
+	req->op = MGR_OP_SNAPSHOT;
+	return 0;
+}
+
+static int mgr_parse_migrate(struct json_object *obj, struct mgr_request *req, char *err, size_t errlen)
+{
+	static const char *const fields[] = { "destination", "downtime_ms", "max_rounds" };
+	int ret;
+
+	ret = mgr_check_fields(obj, "migrate", fields, ARRAY_SIZE(fields), err, errlen);
+	if (!ret)
+		ret = mgr_get_string(obj, "migrate", "destination", MGR_DEST_LEN_MAX, true, &req->destination,
+				     err, errlen);
+	if (!ret)
+		ret = mgr_get_uint(obj, "migrate", "downtime_ms", 1, MGR_DOWNTIME_MAX_MS, &req->downtime_ms,
+				   err, errlen);
+	if (!ret)
+		ret = mgr_get_uint(obj, "migrate", "max_rounds", 0, MGR_ROUNDS_MAX, &req->max_rounds, err, errlen);
+	if (ret)
+		return ret;
+	if (strncmp(req->destination, "tcp://", 6)) {
+		snprintf(err, errlen, "migrate: field 'destination': expected tcp://HOST:PORT, not '%.64s'",
+			 req->destination);
+		return -EINVAL;
+	}
+	req->op = MGR_OP_MIGRATE;
+	return 0;
+}
+
 /* Parses a body that must be one JSON object, with fn. */
 static int mgr_parse_body(const char *body, size_t len, struct mgr_request *req,
 			  int (*fn)(struct json_object *, struct mgr_request *, char *, size_t),
@@ -236,15 +343,51 @@ static int mgr_parse_body(const char *body, size_t len, struct mgr_request *req,
 	return 0;
 }
 
+/* The resources under /vms/{name}/. */
+enum mgr_sub { MGR_SUB_NONE, MGR_SUB_ACTIONS, MGR_SUB_SNAPSHOT, MGR_SUB_MIGRATE };
+
+static enum mgr_sub mgr_sub_parse(const char *slash)
+{
+	if (!slash)
+		return MGR_SUB_NONE;
+	if (!strcmp(slash, "/actions"))
+		return MGR_SUB_ACTIONS;
+	if (!strcmp(slash, "/snapshot"))
+		return MGR_SUB_SNAPSHOT;
+	if (!strcmp(slash, "/migrate"))
+		return MGR_SUB_MIGRATE;
+	return MGR_SUB_NONE;
+}
+
+/* PUT /vms/{name}/actions|snapshot|migrate, GET /vms/{name}/migrate. */
+static int mgr_route_sub(const char *method, enum mgr_sub sub, const char *body, size_t len,
+			 struct mgr_request *req, struct api_response *resp)
+{
+	static const char *const names[] = { "", "actions", "snapshot", "migrate" };
+
+	if (sub == MGR_SUB_MIGRATE && !strcmp(method, "GET")) {
+		req->op = MGR_OP_MIGRATE_STATUS;
+		return 0;
+	}
+	if (strcmp(method, "PUT"))
+		return api_response_error(resp, 405, "method %.16s is not allowed on /vms/%s/%s",
+					  method, req->name, names[sub]);
+	switch (sub) {
+	case MGR_SUB_ACTIONS: return mgr_parse_body(body, len, req, mgr_parse_action, resp);
+	case MGR_SUB_SNAPSHOT: return mgr_parse_body(body, len, req, mgr_parse_snapshot, resp);
+	default: return mgr_parse_body(body, len, req, mgr_parse_migrate, resp);
+	}
+}
+
 static int mgr_route_vm(const char *method, const char *rest, const char *body, size_t len,
 			struct mgr_request *req, struct api_response *resp)
 {
 	const char *slash = strchr(rest, '/');
 	size_t name_len = slash ? (size_t)(slash - rest) : strlen(rest);
-	bool actions = slash && !strcmp(slash, "/actions");
+	enum mgr_sub sub = mgr_sub_parse(slash);
 
-	/* /vms/a/b is a name with a path character, unless b is "actions". */
-	if (slash && !actions)
+	/* /vms/a/b is a name with a path character, unless b is one of the VM's resources. */
+	if (slash && sub == MGR_SUB_NONE)
 		name_len = strlen(rest);
 	if (name_len == 0)
 		return api_response_error(resp, 400, "the path needs a VM name: /vms/NAME");
@@ -254,12 +397,8 @@ static int mgr_route_vm(const char *method, const char *rest, const char *body, 
 	req->name[name_len] = '\0';
 	if (!manager_name_valid(req->name))
 		goto out_bad_name;
-	if (actions) {
-		if (strcmp(method, "PUT"))
-			return api_response_error(resp, 405, "method %.16s is not allowed on /vms/%s/actions",
-						  method, req->name);
-		return mgr_parse_body(body, len, req, mgr_parse_action, resp);
-	}
+	if (sub != MGR_SUB_NONE)
+		return mgr_route_sub(method, sub, body, len, req, resp);
 	if (!strcmp(method, "GET")) {
 		req->op = MGR_OP_GET;
 		return 0;
@@ -308,5 +447,7 @@ void mgr_request_clear(struct mgr_request *req)
 			free(req->args[i]);
 		free(req->args);
 	}
+	free(req->snapshot_dir);
+	free(req->destination);
 	*req = (struct mgr_request){ 0 };
 }

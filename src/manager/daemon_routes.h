@@ -8,6 +8,7 @@
 #ifndef VESSEL_MANAGER_DAEMON_ROUTES_H
 #define VESSEL_MANAGER_DAEMON_ROUTES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,10 @@
 #define MGR_ARG_LEN_MAX     4096
 #define MGR_STOP_TIMEOUT_MS 10000       /* stop's default: power button, then forced */
 #define MGR_TIMEOUT_MAX_MS  (3600 * 1000)
+#define MGR_DIR_LEN_MAX     4000        /* a snapshot directory: room for "/vm.state" within PATH_MAX */
+#define MGR_DEST_LEN_MAX    255         /* a migration destination, tcp://HOST:PORT */
+#define MGR_DOWNTIME_MAX_MS 60000
+#define MGR_ROUNDS_MAX      1000
 
 enum mgr_op {
 	MGR_OP_NONE = 0,
@@ -27,6 +32,9 @@ enum mgr_op {
 	MGR_OP_CREATE,              /* PUT /vms/{name} */
 	MGR_OP_DELETE,              /* DELETE /vms/{name} */
 	MGR_OP_ACTION,              /* PUT /vms/{name}/actions */
+	MGR_OP_SNAPSHOT,            /* PUT /vms/{name}/snapshot */
+	MGR_OP_MIGRATE,             /* PUT /vms/{name}/migrate */
+	MGR_OP_MIGRATE_STATUS,      /* GET /vms/{name}/migrate */
 };
 
 enum mgr_action { MGR_ACTION_START, MGR_ACTION_STOP, MGR_ACTION_KILL, MGR_ACTION_PAUSE, MGR_ACTION_RESUME };
@@ -43,6 +51,13 @@ struct mgr_request {
 	/* MGR_OP_ACTION */
 	enum mgr_action action;
 	uint32_t timeout_ms;
+	/* MGR_OP_SNAPSHOT: an absolute directory for vm.state and vm.mem */
+	char *snapshot_dir;
+	bool resume;
+	/* MGR_OP_MIGRATE: tcp://HOST:PORT; 0 for the VM's defaults */
+	char *destination;
+	uint32_t downtime_ms;
+	uint32_t max_rounds;
 };
 
 /* 0: req is filled (clear it after); otherwise resp holds the error answer and its status is returned. */

@@ -174,7 +174,7 @@ static void mgr_store_load_state(struct mgr_daemon *d, struct mgr_vm *vm)
 	if (!obj)
 		return;
 	state = mgr_json_str(obj, "state");
-	for (int s = MGR_VM_STOPPED; state && s <= MGR_VM_FAILED; s++)
+	for (int s = MGR_VM_STOPPED; state && s <= MGR_VM_MIGRATED; s++)
 		if (!strcmp(state, mgr_vm_state_name((enum mgr_vm_state)s)))
 			vm->state = (enum mgr_vm_state)s;
 	vm->pid = (pid_t)mgr_json_int(obj, "pid", 0);

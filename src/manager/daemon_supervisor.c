@@ -186,7 +186,7 @@ static bool mgr_restart_allowed(struct mgr_vm *vm)
 
 static bool mgr_wants_restart(const struct mgr_vm *vm)
 {
-	if (vm->stop_requested)
+	if (vm->stop_requested || vm->state == MGR_VM_MIGRATED)
 		return false;
 	if (vm->restart == MGR_RESTART_ALWAYS)
 		return true;
@@ -215,7 +215,9 @@ static void mgr_vm_ended(struct mgr_daemon *d, struct mgr_vm *vm, int status)
 		vm->exit_status = status;       /* the kernel's word over the file's */
 	}
 	mgr_unwatch(d, vm);
-	if (vm->stop_requested || vm->exit_status == 0)
+	if (vm->exit_status == 0 && !strncmp(vm->reason, MGR_REASON_MIGRATED, strlen(MGR_REASON_MIGRATED)))
+		vm->state = MGR_VM_MIGRATED;    /* the guest runs at the destination: nothing to restart */
+	else if (vm->stop_requested || vm->exit_status == 0)
 		vm->state = MGR_VM_STOPPED;
 	else
 		vm->state = MGR_VM_CRASHED;

@@ -10,18 +10,23 @@
 #include "manager/daemon.h"
 #include "manager/http_client.h"
 
-#define VM_API_TIMEOUT_MS   5000
 #define VM_API_CONNECT_MS   3000    /* a monitor just started may not listen yet */
 
 int mgr_vm_api_call(const char *api_sock, const char *method, const char *path, const char *body,
 		    long *status, char *msg, size_t msglen)
+{
+	return mgr_vm_api_call_timeout(api_sock, method, path, body, MGR_VM_API_TIMEOUT_MS, status, msg, msglen);
+}
+
+int mgr_vm_api_call_timeout(const char *api_sock, const char *method, const char *path, const char *body,
+			    int timeout_ms, long *status, char *msg, size_t msglen)
 {
 	int64_t deadline = mgr_now_ms() + VM_API_CONNECT_MS;
 	struct http_reply reply;
 	int ret;
 
 	for (;;) {
-		ret = http_unix_request(api_sock, method, path, body, VM_API_TIMEOUT_MS, &reply, msg, msglen);
+		ret = http_unix_request(api_sock, method, path, body, timeout_ms, &reply, msg, msglen);
 		if ((ret != -ECONNREFUSED && ret != -ENOENT) || mgr_now_ms() >= deadline)
 			break;
 		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);

@@ -22,6 +22,7 @@
 #include "migration/mig_pages.h"
 #include "migration/mig_stream.h"
 #include "migration/mig_url.h"
+#include "pci/virtio_pci.h"
 #include "snapshot/snapshot.h"
 
 #define MIG_CONNECT_TIMEOUT_MS  5000
@@ -200,6 +201,36 @@ static int mig_send_mark(struct migration *mig, uint32_t type, uint64_t gpa, uin
 	return mig_conn_send(&mig->conn, &ch, sizeof(ch));
 }
 
+/* ---- devices: what the destination must take over on this host (disk locks) ---- */
+
+/* Quiesced, paused: every device lets go; on a failure the ones before it take theirs back. */
+static int mig_devices_handover(struct vm *vm, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < vm->nr_virtio; i++) {
+		int ret = virtio_pci_handover(vm->virtio[i]);
+
+		if (ret) {
+			snprintf(err, errlen, "virtio device %u: cannot hand its disk over: %s", i, strerror(-ret));
+			while (i--)
+				virtio_pci_reclaim(vm->virtio[i]);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* The migration failed before the ack: the guest stays, its devices take back what they gave up. */
+static void mig_devices_reclaim(struct vm *vm)
+{
+	uint32_t failed = 0;
+
+	for (uint32_t i = 0; i < vm->nr_virtio; i++)
+		failed += virtio_pci_reclaim(vm->virtio[i]) != 0;
+	if (failed)
+		log_error("migration: %u device(s) could not take their disk lock back (see above); "
+			  "the guest keeps running here", failed);
+}
+
 /* ---- phases ---- */
 
 static int mig_handshake(struct migration *mig, char *err, size_t errlen)
@@ -301,6 +332,7 @@ static int mig_final(struct migration *mig, struct mig_page_counts *counts, char
 	struct vm *vm = mig->vm;
 	struct snap_writer w = { 0 };
 	struct mig_reply ack;
+	bool handed_over = false;
 	uint64_t t_pause;
 	int64_t dirty;
 	int ret;
@@ -328,6 +360,11 @@ static int mig_final(struct migration *mig, struct mig_page_counts *counts, char
 	ret = snapshot_save_state(vm, &w, err, errlen);
 	if (ret)
 		goto out_resume;
+	/* The destination opens the disks when it loads the state: their locks go first. */
+	ret = mig_devices_handover(vm, err, errlen);
+	if (ret)
+		goto out_resume;
+	handed_over = true;
 	ret = mig_send_dirty(mig, false, counts);
 	if (!ret)
 		ret = mig_send_mark(mig, MIG_CHUNK_STATE, 0, w.len);
@@ -370,6 +407,8 @@ static int mig_final(struct migration *mig, struct mig_page_counts *counts, char
 
 out_resume:
 	snap_writer_free(&w);
+	if (handed_over)
+		mig_devices_reclaim(vm);
 	mig_track_stop(mig);
 	if (!mig->was_paused)
 		vm_resume(vm);

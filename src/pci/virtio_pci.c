@@ -649,6 +649,11 @@ struct pci_dev *virtio_pci_pci_dev(struct virtio_pci *vp)
 	return &vp->pci;
 }
 
+struct virtio_dev *virtio_pci_vdev(struct virtio_pci *vp)
+{
+	return vp->vdev;
+}
+
 uint8_t virtio_pci_status(struct virtio_pci *vp)
 {
 	uint8_t status;
@@ -668,6 +673,28 @@ int virtio_pci_quiesce(struct virtio_pci *vp)
 	pthread_mutex_lock(&vp->lock);
 	if (vp->vdev->ops->quiesce)
 		ret = vp->vdev->ops->quiesce(vp->vdev);
+	pthread_mutex_unlock(&vp->lock);
+	return ret;
+}
+
+int virtio_pci_handover(struct virtio_pci *vp)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vp->lock);
+	if (vp->vdev->ops->handover)
+		ret = vp->vdev->ops->handover(vp->vdev);
+	pthread_mutex_unlock(&vp->lock);
+	return ret;
+}
+
+int virtio_pci_reclaim(struct virtio_pci *vp)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vp->lock);
+	if (vp->vdev->ops->reclaim)
+		ret = vp->vdev->ops->reclaim(vp->vdev);
 	pthread_mutex_unlock(&vp->lock);
 	return ret;
 }

@@ -38,6 +38,8 @@ void virtio_pci_destroy(struct virtio_pci *vp);
 
 /* The PCI function, for pci_bus_add(). */
 struct pci_dev *virtio_pci_pci_dev(struct virtio_pci *vp);
+/* The device behind the transport. */
+struct virtio_dev *virtio_pci_vdev(struct virtio_pci *vp);
 
 /* Guest-visible transport state (device_status etc.), for tests. */
 uint8_t virtio_pci_status(struct virtio_pci *vp);
@@ -57,5 +59,10 @@ int virtio_pci_quiesce(struct virtio_pci *vp);
 void virtio_pci_save(struct virtio_pci *vp, struct snap_writer *w);
 __attribute__((warn_unused_result))
 int virtio_pci_load(struct virtio_pci *vp, struct snap_reader *r);
+
+/* Live migration (vCPUs paused, quiesced): the device's handover and reclaim ops, if it has them. */
+__attribute__((warn_unused_result))
+int virtio_pci_handover(struct virtio_pci *vp);
+int virtio_pci_reclaim(struct virtio_pci *vp);
 
 #endif

@@ -9,8 +9,15 @@ Faults: the destination killed mid-transfer, the connection cut, the
 destination refusing (wrong memory size), a garbled stream at the
 destination, a fake destination answering garbage. Each time the source
 keeps running its guest (still counting, checks passing) and the
-destination exits non-zero. Needs root (namespaces, TAPs): SKIP otherwise."""
+destination exits non-zero.
 
+A writable disk moves too (one host: the source hands its image lock over
+in the final step): what the guest wrote before the move reads back at the
+destination and its next write lands in the file; a destination that cannot
+open the disk fails the migration and the source takes its lock back.
+Needs root (namespaces, TAPs): SKIP otherwise."""
+
+import fcntl
 import os
 import re
 import socket
@@ -213,6 +220,86 @@ def migrate_ok(src):
     return dst
 
 
+MASK = (1 << 64) - 1
+SECTOR = 512
+
+
+def mix(x):
+    """The test guest's disk pattern word (tests/guest/README.md)."""
+    z = (x + 0x9E3779B97F4A7C15) & MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+    return z ^ (z >> 31)
+
+
+def pattern(seed, sector, count):
+    start = sector * SECTOR
+    return b"".join(mix(seed ^ off).to_bytes(8, "little") for off in range(start, start + count * SECTOR, 8))
+
+
+def disk_locked(path):
+    """Does some process hold a lock on the image? (POSIX and OFD locks conflict.)"""
+    with open(path, "r+b") as f:
+        try:
+            fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.lockf(f, fcntl.LOCK_UN)
+        return False
+
+
+def ticks(vm):
+    found = re.findall(r"^tick=(\d+) ", vm.text, re.M)
+    return int(found[-1]) if found else 0
+
+
+def disk_across_migration():
+    """A writable --disk: the lock goes with the guest; a failed move gives it back to the source."""
+    tmp = f"/tmp/vessel-mig-disk-{os.getpid()}"
+    os.makedirs(tmp, exist_ok=True)
+    img = os.path.join(tmp, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(4 << 20)
+    cmds = "blkwrite:0:0:64:7,tick:200:60,blkverify:0:0:64:7,blkwrite:0:64:64:9"
+    src = track(Vm("--memory", "128M", "--disk", f"path={img}", "--api-sock", API_SOCK,
+                   cmdline="console=ttyS0 run=" + cmds, prefix=["ip", "netns", "exec", NS_A]))
+    check(src.expect(r"^tick=2 ", 60) is not None, "disk: the source's guest wrote its disk and ticks")
+    check(re.search(r"^blkwrite.ok=1", src.text, re.M) is not None, "disk: the write before the move succeeded")
+    check(disk_locked(img), "disk: the source holds the image's lock")
+
+    # A destination that cannot open the image (hidden under a tmpfs in its mount namespace).
+    hide = ["ip", "netns", "exec", NS_B, "unshare", "-m", "sh", "-c",
+            f'mount -t tmpfs none {tmp} && exec "$0" "$@"']
+    dst = track(Vm("--incoming", f"tcp://{IP_B}:{PORT}", kernel=None, prefix=hide))
+    check(dst.expect_err(r"waiting for an incoming migration", 10), "disk: the blind destination listens")
+    p = migrate()
+    check(p.returncode == 1 and "could not load" in p.stderr + p.stdout,
+          "disk: a destination without the image fails the migration (vessel migrate exits 1)")
+    status = dst.wait(30)
+    check(status == 1, f"disk: that destination exits 1 (status {status})")
+    check("disk.img" in dst.err.decode(errors="replace"), "disk: that destination names the disk it could not open")
+    n0 = ticks(src)
+    check(src.expect(rf"^tick={n0 + 2} ", 30) is not None, "disk: the source's guest goes on after the failed move")
+    check(disk_locked(img), "disk: the source took the image's lock back")
+
+    dst = dest_vm()
+    p = migrate("--downtime", "50")
+    check(p.returncode == 0, "disk: the migration with a writable disk completed")
+    check(src.wait(30) == 0, "disk: the source vessel exits 0")
+    m = dst.expect(r"^blkverify.ok=(\d)", 60)
+    check(m is not None and m.group(1) == "1", "disk: the destination's guest reads back what it wrote before the move")
+    m = dst.expect(r"^blkwrite.ok=(\d)", 30) and re.findall(r"^blkwrite.ok=(\d)", dst.text, re.M)
+    check(bool(m) and m[-1] == "1", "disk: the destination's guest writes its disk")
+    with open(img, "rb") as f:
+        data = f.read(128 * SECTOR)
+    check(data[:64 * SECTOR] == pattern(7, 0, 64), "disk: the image holds the write from before the move")
+    check(data[64 * SECTOR:] == pattern(9, 64, 64), "disk: the image holds the write made at the destination")
+    check(disk_locked(img), "disk: the destination holds the image's lock")
+    dst.kill()
+    check(not disk_locked(img), "disk: no lock is left once the destination is gone")
+    subprocess.run(["rm", "-rf", tmp])
+
+
 class EchoClient(threading.Thread):
     """Streams numbered lines to the guest's echo service and checks what comes back."""
 
@@ -307,6 +394,7 @@ def main():
         fault_connection_cut(src)
         dst = migrate_ok(src)
         dst.kill()
+        disk_across_migration()
         echo_across_migration()
     except Exception as e:  # report, never hang
         check(False, f"unexpected: {e!r}")

@@ -102,6 +102,29 @@ static void test_file_lock(void)
 	block_file_close(&c);
 }
 
+/* Migration on one host: the source unlocks, the destination opens; relock fails while it holds the image. */
+static void test_file_handover(void)
+{
+	const char *p = make_file(8192, 0);
+	struct block_file src, dst;
+	char err[256];
+
+	CHECK_EQ(block_file_open(&src, p, false, false, err, sizeof(err)), 0);
+	CHECK_EQ(block_file_relock(&src), 0);                    /* not unlocked: nothing to do */
+	CHECK_EQ(block_file_unlock(&src), 0);
+	CHECK(src.unlocked);
+	CHECK(src.fd >= 0);                                      /* still open for I/O */
+	CHECK_EQ(block_file_unlock(&src), 0);                    /* twice is fine */
+	CHECK_EQ(block_file_open(&dst, p, false, false, err, sizeof(err)), 0);
+	CHECK_EQ(block_file_relock(&src), -EBUSY);
+	CHECK(src.unlocked);
+	block_file_close(&dst);
+	CHECK_EQ(block_file_relock(&src), 0);
+	CHECK(!src.unlocked);
+	CHECK_EQ(block_file_open(&dst, p, true, false, err, sizeof(err)), -EBUSY);
+	block_file_close(&src);
+}
+
 static void test_file_direct(void)
 {
 	const char *p = make_file(8192, 0);
@@ -322,5 +345,5 @@ static void test_setup(void)
 	CHECK(mkdtemp(tmpdir) != NULL);
 }
 
-TEST_MAIN(test_setup, test_file_errors, test_file_unreadable, test_file_lock, test_file_direct,
+TEST_MAIN(test_setup, test_file_errors, test_file_unreadable, test_file_lock, test_file_handover, test_file_direct,
 	  test_aio_threads, test_aio_uring, test_aio_auto, test_cleanup)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The manager API's routes and bodies (src/manager/daemon_routes.c): every
- * route, the create and action bodies, and a 4xx with a fault_message for
+ * route, the create, action, snapshot and migrate bodies, and a 4xx with a fault_message for
  * every bad name, path, method, body, field and owned option; and the state
  * directory's name rules.
  */
@@ -143,6 +143,59 @@ static void test_actions(void)
 	expect_fault("PUT", "/vms/web/actions", "{\"action\": \"kill\", \"now\": 1}", 400, "unknown field 'now'");
 }
 
+static void test_snapshot(void)
+{
+	struct mgr_request req;
+
+	req = expect_op("PUT", "/vms/web/snapshot", "{\"snapshot_dir\": \"/srv/snap\"}", MGR_OP_SNAPSHOT);
+	CHECK(!strcmp(req.name, "web"));
+	CHECK(!strcmp(req.snapshot_dir, "/srv/snap"));
+	CHECK(!req.resume);
+	mgr_request_clear(&req);
+	req = expect_op("PUT", "/vms/web/snapshot", "{\"snapshot_dir\": \"/s\", \"resume\": true}", MGR_OP_SNAPSHOT);
+	CHECK(req.resume);
+	mgr_request_clear(&req);
+	expect_fault("GET", "/vms/web/snapshot", "", 405, "GET");
+	expect_fault("PUT", "/vms/web/snapshot", "", 400, "empty request body");
+	expect_fault("PUT", "/vms/web/snapshot", "{}", 400, "missing required field 'snapshot_dir'");
+	expect_fault("PUT", "/vms/web/snapshot", "{\"snapshot_dir\": \"rel\"}", 400, "absolute path");
+	expect_fault("PUT", "/vms/web/snapshot", "{\"snapshot_dir\": \"\"}", 400, "empty");
+	expect_fault("PUT", "/vms/web/snapshot", "{\"snapshot_dir\": \"/a\\u0000b\"}", 400, "NUL");
+	expect_fault("PUT", "/vms/web/snapshot", "{\"snapshot_dir\": 1}", 400, "must be a string");
+	expect_fault("PUT", "/vms/web/snapshot", "{\"snapshot_dir\": \"/s\", \"resume\": 1}", 400, "true or false");
+	expect_fault("PUT", "/vms/web/snapshot", "{\"snapshot_dir\": \"/s\", \"mem\": 1}", 400, "unknown field 'mem'");
+	expect_fault("PUT", "/vms/.x/snapshot", "{\"snapshot_dir\": \"/s\"}", 400, "not valid");
+}
+
+static void test_migrate(void)
+{
+	struct mgr_request req;
+
+	req = expect_op("PUT", "/vms/web/migrate", "{\"destination\": \"tcp://10.0.0.2:4444\"}", MGR_OP_MIGRATE);
+	CHECK(!strcmp(req.destination, "tcp://10.0.0.2:4444"));
+	CHECK_EQ(req.downtime_ms, 0);
+	CHECK_EQ(req.max_rounds, 0);
+	mgr_request_clear(&req);
+	req = expect_op("PUT", "/vms/web/migrate",
+			"{\"destination\": \"tcp://h:1\", \"downtime_ms\": 20, \"max_rounds\": 0}", MGR_OP_MIGRATE);
+	CHECK_EQ(req.downtime_ms, 20);
+	mgr_request_clear(&req);
+	req = expect_op("GET", "/vms/web/migrate", "", MGR_OP_MIGRATE_STATUS);
+	CHECK(!strcmp(req.name, "web"));
+	expect_fault("DELETE", "/vms/web/migrate", "", 405, "DELETE");
+	expect_fault("PUT", "/vms/web/migrate", "{}", 400, "missing required field 'destination'");
+	expect_fault("PUT", "/vms/web/migrate", "{\"destination\": \"unix:/x\"}", 400, "expected tcp://HOST:PORT");
+	expect_fault("PUT", "/vms/web/migrate", "{\"destination\": \"tcp://h:1\", \"downtime_ms\": 0}", 400, "1 to 60000");
+	expect_fault("PUT", "/vms/web/migrate", "{\"destination\": \"tcp://h:1\", \"downtime_ms\": 1.5}", 400,
+		     "must be an integer");
+	expect_fault("PUT", "/vms/web/migrate", "{\"destination\": \"tcp://h:1\", \"max_rounds\": 1001}", 400,
+		     "0 to 1000");
+	expect_fault("PUT", "/vms/web/migrate", "{\"destination\": \"tcp://h:1\", \"x\": 1}", 400, "unknown field 'x'");
+	/* Sub-resources only after a name; other ones make the whole rest a (bad) name. */
+	expect_fault("PUT", "/vms/web/migrate/x", "{}", 400, "not valid");
+	expect_fault("GET", "/vms/web/snapshots", "", 400, "not valid");
+}
+
 static void test_names_and_paths(void)
 {
 	char buf[128];
@@ -161,4 +214,5 @@ static void test_names_and_paths(void)
 	CHECK(!strcmp(buf, "/given"));
 }
 
-TEST_MAIN(test_routes, test_create, test_owned_options, test_actions, test_names_and_paths)
+TEST_MAIN(test_routes, test_create, test_owned_options, test_actions, test_snapshot, test_migrate,
+	  test_names_and_paths)

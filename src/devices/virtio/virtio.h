@@ -61,6 +61,13 @@ struct virtio_dev_ops {
 	int (*quiesce)(struct virtio_dev *vdev);
 	void (*save)(struct virtio_dev *vdev, struct snap_writer *w);
 	int (*load)(struct virtio_dev *vdev, struct snap_reader *r);
+	/*
+	 * Live migration, optional, after quiesce: handover gives up what the
+	 * destination must take on this host (a disk's image lock), reclaim
+	 * takes it back when the migration failed. 0 or -errno.
+	 */
+	int (*handover)(struct virtio_dev *vdev);
+	int (*reclaim)(struct virtio_dev *vdev);
 };
 
 struct virtio_transport_ops {

@@ -38,6 +38,7 @@ struct virtio_blk {
 	struct virtio_dev vdev;
 	struct virtio_dev_ops ops;  /* per instance: the features depend on readonly */
 	struct block_file file;
+	const char *path;           /* the config's, for messages; lives as long as the VM */
 	struct block_aio *aio;
 	struct event_loop *loop;
 	struct virtio_blk_limits lim;
@@ -338,6 +339,45 @@ static int virtio_blk_quiesce(struct virtio_dev *vdev)
 	return 0;
 }
 
+/*
+ * Live migration on one host: the destination opens the image with its own
+ * lock, so the source lets go of its lock in the final step (flushing first)
+ * and takes it back only if the guest stays here. A read-only image's shared
+ * lock does not stand in the destination's way.
+ */
+static int virtio_blk_handover(struct virtio_dev *vdev)
+{
+	struct virtio_blk *blk = vdev->priv;
+	int ret;
+
+	if (blk->lim.readonly)
+		return 0;
+	ret = block_file_unlock(&blk->file);
+	if (ret)
+		log_error("disk %s: cannot hand it over (flush and unlock): %s", blk->path, strerror(-ret));
+	return ret;
+}
+
+#define VIRTIO_BLK_RELOCK_WAIT_NS (2ULL * 1000000000ULL)
+
+static int virtio_blk_reclaim(struct virtio_dev *vdev)
+{
+	struct virtio_blk *blk = vdev->priv;
+	uint64_t deadline = clock_monotonic_ns() + VIRTIO_BLK_RELOCK_WAIT_NS;
+	int ret;
+
+	/* A destination that failed may still be closing the image: give it a moment. */
+	while ((ret = block_file_relock(&blk->file)) == -EBUSY && clock_monotonic_ns() < deadline)
+		poll(NULL, 0, 20);
+	if (ret == -EBUSY)
+		log_error("disk %s: cannot lock it again: another process holds its lock now; "
+			  "the guest keeps running here, but that process may write the disk too", blk->path);
+	else if (ret)
+		log_error("disk %s: cannot lock it again: %s; the guest keeps running here", blk->path,
+			  strerror(-ret));
+	return ret;
+}
+
 static void virtio_blk_destroy(struct virtio_dev *vdev)
 {
 	struct virtio_blk *blk = vdev->priv;
@@ -363,6 +403,8 @@ static const struct virtio_dev_ops virtio_blk_ops = {
 	.queue_notify = virtio_blk_queue_notify,
 	.destroy = virtio_blk_destroy,
 	.quiesce = virtio_blk_quiesce,
+	.handover = virtio_blk_handover,
+	.reclaim = virtio_blk_reclaim,
 };
 
 static void put_le16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
@@ -442,6 +484,7 @@ struct virtio_dev *virtio_blk_create(const struct virtio_blk_config *cfg, struct
 		goto out_aio;
 	}
 	blk->loop = loop;
+	blk->path = cfg->path;
 	blk->lim = (struct virtio_blk_limits){
 		.capacity = blk->file.size / VIRTIO_BLK_SECTOR_SIZE,
 		.readonly = cfg->readonly,
