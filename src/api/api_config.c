@@ -409,6 +409,7 @@ int api_config_put_drive(struct api_config *cfg, struct api_drive *d, char *err,
 	free(cfg->drive_id[i]);
 	free(cfg->drive_path[i]);
 	cfg->drive_id[i] = d->drive_id;
+	cfg->vm.disk_ids[i] = cfg->drive_id[i];
 	cfg->drive_path[i] = d->path_on_host;
 	cfg->drive_root[i] = d->is_root_device;
 	blk = &cfg->vm.disks[i];
@@ -452,6 +453,7 @@ int api_config_put_net(struct api_config *cfg, struct api_net *n, char *err, siz
 		cfg->vm.nr_nets++;
 	free(cfg->iface_id[i]);
 	cfg->iface_id[i] = n->iface_id;
+	cfg->vm.net_ids[i] = cfg->iface_id[i];
 	n->iface_id = NULL;
 	return 0;
 }

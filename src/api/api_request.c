@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "api/api_request.h"
+#include "cli/clone_option.h"
 
 void api_request_clear(struct api_request *req)
 {
@@ -31,6 +32,7 @@ void api_request_clear(struct api_request *req)
 	case API_OP_SNAPSHOT_LOAD:
 		free(req->u.snapshot.snapshot_path);
 		free(req->u.snapshot.mem_path);
+		clone_option_free(&req->u.snapshot.overrides);
 		break;
 	default:
 		break;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "net/net_config.h"
+#include "snapshot/snap_override.h"
 
 #define API_MAX_BODY        (64 * 1024)     /* larger request bodies get 413 */
 #define API_ID_MAX          64              /* drive_id, iface_id */
@@ -68,6 +69,7 @@ struct api_snapshot {
 	char *snapshot_path;        /* the state file */
 	char *mem_path;             /* mem_file_path, or mem_backend.backend_path */
 	bool resume_vm;             /* load: run at once, else stay paused */
+	struct snap_overrides overrides;    /* load: drive_overrides, network_overrides */
 };
 
 /* PUT /vessel/migrate. */

@@ -8,6 +8,8 @@
 #include <json-c/json.h>
 
 #include "api/api_snapshot.h"
+#include "cli/clone_option.h"
+#include "cli/net_option.h"
 
 #define API_PATH_MAX 4096
 
@@ -109,6 +111,118 @@ static int api_parse_mem_backend(struct json_object *val, struct api_snapshot *s
 	return 0;
 }
 
+/* A string field of an override object, or NULL if absent; -EINVAL if not a string. */
+static int api_snap_override_str(struct json_object *item, const char *field, const char *what,
+				 const char **out, char *err, size_t errlen)
+{
+	struct json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(item, field, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string)) {
+		snprintf(err, errlen, "%s: field '%s' must be a string", what, field);
+		return -EINVAL;
+	}
+	*out = json_object_get_string(v);
+	return 0;
+}
+
+/* Every key of an override object is one of fields. */
+static int api_snap_override_keys(struct json_object *item, const char *const *fields, const char *what,
+				  char *err, size_t errlen)
+{
+	json_object_object_foreach(item, key, v) {
+		bool known = false;
+
+		(void)v;
+		for (const char *const *f = fields; *f; f++)
+			known |= !strcmp(key, *f);
+		if (!known) {
+			snprintf(err, errlen, "%s: unknown field '%.64s'", what, key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* [{"drive_id": ID, "path_on_host": PATH}, ...] (vessel's: a clone's own disk image). */
+static int api_parse_drive_overrides(struct json_object *val, struct snap_overrides *o, char *err, size_t errlen)
+{
+	static const char what[] = "snapshot/load: drive_overrides";
+	static const char *const fields[] = { "drive_id", "path_on_host", NULL };
+	size_t n;
+
+	if (!json_object_is_type(val, json_type_array))
+		return api_snap_bad(err, errlen, what, "must be an array");
+	n = json_object_array_length(val);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *item = json_object_array_get_idx(val, i);
+		const char *drive_id, *path;
+		int ret;
+
+		if (!json_object_is_type(item, json_type_object))
+			return api_snap_bad(err, errlen, what, "each entry must be an object");
+		ret = api_snap_override_keys(item, fields, what, err, errlen);
+		if (!ret)
+			ret = api_snap_override_str(item, "drive_id", what, &drive_id, err, errlen);
+		if (!ret)
+			ret = api_snap_override_str(item, "path_on_host", what, &path, err, errlen);
+		if (ret)
+			return ret;
+		if (!drive_id || !path)
+			return api_snap_bad(err, errlen, what, "each entry needs 'drive_id' and 'path_on_host'");
+		ret = clone_option_add_disk(o, drive_id, path, what, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * [{"iface_id": ID, "host_dev_name": TAP, "guest_mac": MAC}, ...]: Firecracker's
+ * network_overrides (host_dev_name), plus guest_mac; either may be left out.
+ */
+static int api_parse_network_overrides(struct json_object *val, struct snap_overrides *o, char *err, size_t errlen)
+{
+	static const char what[] = "snapshot/load: network_overrides";
+	static const char *const fields[] = { "iface_id", "host_dev_name", "guest_mac", NULL };
+	size_t n;
+
+	if (!json_object_is_type(val, json_type_array))
+		return api_snap_bad(err, errlen, what, "must be an array");
+	n = json_object_array_length(val);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *item = json_object_array_get_idx(val, i);
+		const char *iface_id, *tap, *mac_str;
+		uint8_t mac[6];
+		int ret;
+
+		if (!json_object_is_type(item, json_type_object))
+			return api_snap_bad(err, errlen, what, "each entry must be an object");
+		ret = api_snap_override_keys(item, fields, what, err, errlen);
+		if (!ret)
+			ret = api_snap_override_str(item, "iface_id", what, &iface_id, err, errlen);
+		if (!ret)
+			ret = api_snap_override_str(item, "host_dev_name", what, &tap, err, errlen);
+		if (!ret)
+			ret = api_snap_override_str(item, "guest_mac", what, &mac_str, err, errlen);
+		if (ret)
+			return ret;
+		if (!iface_id)
+			return api_snap_bad(err, errlen, what, "each entry needs 'iface_id'");
+		if (mac_str && net_option_parse_mac(mac_str, mac)) {
+			snprintf(err, errlen, "%s: '%s': field 'guest_mac' is not a unicast MAC address "
+				 "(like 52:54:00:12:34:56)", what, iface_id);
+			return -EINVAL;
+		}
+		ret = clone_option_add_net(o, iface_id, tap, mac_str ? mac : NULL, what, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int api_parse_snapshot_load(struct json_object *obj, const char *id, struct api_request *req,
 			    char *err, size_t errlen)
 {
@@ -138,6 +252,10 @@ int api_parse_snapshot_load(struct json_object *obj, const char *id, struct api_
 				ret = api_snap_bad(err, errlen, what, "field 'resume_vm' must be a boolean");
 			else
 				s->resume_vm = json_object_get_boolean(val);
+		} else if (!strcmp(key, "network_overrides")) {
+			ret = api_parse_network_overrides(val, &s->overrides, err, errlen);
+		} else if (!strcmp(key, "drive_overrides")) {
+			ret = api_parse_drive_overrides(val, &s->overrides, err, errlen);
 		} else if (!strcmp(key, "enable_diff_snapshots")) {
 			if (!json_object_is_type(val, json_type_boolean))
 				ret = api_snap_bad(err, errlen, what, "field 'enable_diff_snapshots' must be a boolean");

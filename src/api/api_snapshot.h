@@ -20,7 +20,10 @@ int api_parse_snapshot_create(struct json_object *obj, const char *id, struct ap
 			      char *err, size_t errlen);
 /*
  * {"snapshot_path": STATE, "mem_backend": {"backend_path": MEM, "backend_type": "File"}
- *  (or the older "mem_file_path": MEM), "resume_vm": bool, "enable_diff_snapshots": false}
+ *  (or the older "mem_file_path": MEM), "resume_vm": bool, "enable_diff_snapshots": false,
+ *  "network_overrides": [{"iface_id": ID, "host_dev_name": TAP, "guest_mac": MAC}],
+ *  "drive_overrides": [{"drive_id": ID, "path_on_host": PATH}]}
+ * The overrides make the restored VM a clone with its own NICs and disks (snap_override.h).
  */
 int api_parse_snapshot_load(struct json_object *obj, const char *id, struct api_request *req,
 			    char *err, size_t errlen);

@@ -47,6 +47,9 @@ void api_vmm_snapshot_load(struct api *api, struct api_request *req, struct api_
 	}
 	cfg.restore_state_path = req->u.snapshot.snapshot_path;
 	cfg.restore_mem_path = req->u.snapshot.mem_path;
+	/* A clone: a new generation ID, its own disks and NICs; used during the boot callback only. */
+	cfg.restore_as_clone = true;
+	cfg.restore_overrides = &req->u.snapshot.overrides;
 	/* The boot callback copies the paths: the request's strings go when it is answered. */
 	ret = api->boot(api->boot_ctx, &cfg, &vm, err, sizeof(err));
 	if (ret) {

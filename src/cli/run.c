@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "cli/clone_option.h"
 #include "cli/commands.h"
 #include "cli/default_guest.h"
 #include "cli/run_check.h"
@@ -303,6 +304,9 @@ static void run_resolve_machine(struct run *run)
 			fatal("out of memory");
 		cfg->restore_state_path = run->restore_state_path;
 		cfg->restore_mem_path = run->restore_mem_path;
+		/* Every restore from files is a clone: a new VM generation ID, its own disks/NICs if given. */
+		cfg->restore_as_clone = true;
+		cfg->restore_overrides = &o->overrides;
 		return;
 	}
 	if (o->incoming_url) {
@@ -450,6 +454,7 @@ int cmd_run(int argc, char **argv)
 	mig_incoming_free(run->incoming);
 	free(run->restore_state_path);
 	free(run->restore_mem_path);
+	clone_option_free(&run->opts.overrides);
 	free(run);
 	return status;
 }

@@ -17,6 +17,7 @@
 #include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
 #include "cli/commands.h"
+#include "cli/clone_option.h"
 #include "cli/disk_option.h"
 #include "cli/net_option.h"
 #include "cli/size.h"
@@ -32,6 +33,8 @@ enum {
 	OPT_STATUS_FILE,
 	OPT_RESTORE,
 	OPT_INCOMING,
+	OPT_DISK_OVERRIDE,
+	OPT_NET_OVERRIDE,
 };
 
 static const char usage_text[] =
@@ -72,7 +75,15 @@ static const char usage_text[] =
 "                          what it sets wins over the command line\n"
 "      --restore DIR       resume the snapshot in DIR (vm.state + vm.mem, see\n"
 "                          docs/snapshot.md) instead of booting: the machine is the\n"
-"                          snapshot's, so no option that shapes it may be given\n"
+"                          snapshot's, so no option that shapes it may be given;\n"
+"                          the guest sees a new VM generation ID (a clone)\n"
+"      --disk-override ID=PATH\n"
+"                          with --restore: this clone's own copy of disk ID (the\n"
+"                          same size; IDs: disk0, disk1... in --disk order, or the\n"
+"                          API's drive_id)\n"
+"      --net-override ID=tap=NAME[,mac=MAC] | ID=mac=MAC\n"
+"                          with --restore: NIC ID (net0... or the API's iface_id)\n"
+"                          on another TAP interface and/or with a new MAC\n"
 "      --incoming tcp://ADDR:PORT\n"
 "                          receive a live migration (docs/migration.md) instead of\n"
 "                          booting: the machine is the source's (disks at the same\n"
@@ -217,6 +228,8 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 		{ "config-file", required_argument, NULL, 'F' },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "incoming", required_argument, NULL, OPT_INCOMING },
+		{ "disk-override", required_argument, NULL, OPT_DISK_OVERRIDE },
+		{ "net-override", required_argument, NULL, OPT_NET_OVERRIDE },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
 		{ "console-sock", required_argument, NULL, OPT_CONSOLE_SOCK },
@@ -225,6 +238,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vm_config *cfg = &o->cfg;
+	char err[512];
 	int opt;
 
 	*o = (struct run_options){
@@ -260,6 +274,14 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 		case 'A': o->api_sock = optarg; break;
 		case OPT_RESTORE: o->restore_dir = optarg; break;
 		case OPT_INCOMING: o->incoming_url = optarg; break;
+		case OPT_DISK_OVERRIDE:
+			if (clone_option_parse_disk(&o->overrides, optarg, err, sizeof(err)))
+				usage_error("%s", err);
+			break;
+		case OPT_NET_OVERRIDE:
+			if (clone_option_parse_net(&o->overrides, optarg, err, sizeof(err)))
+				usage_error("%s", err);
+			break;
 		case 'F': o->machine_opt = option_given(argv); o->config_file = optarg; break;
 		case OPT_DRY_RUN: o->dry_run = true; break;
 		case OPT_STATUS_FILE: o->status_file = optarg; break;
@@ -272,5 +294,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	if ((o->overrides.nr_disks || o->overrides.nr_nets) && !o->restore_dir)
+		usage_error("--disk-override and --net-override are for a clone: they need --restore");
 	return 0;
 }

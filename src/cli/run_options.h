@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/vm.h"
+#include "snapshot/snap_override.h"
 
 enum on_reboot { ON_REBOOT_RESTART, ON_REBOOT_EXIT };
 
@@ -18,6 +19,7 @@ struct run_options {
 	const char *console_sock;   /* --console-sock */
 	const char *status_file;    /* --status-file */
 	const char *restore_dir;    /* --restore: the machine is a snapshot's */
+	struct snap_overrides overrides;    /* --disk-override, --net-override: a clone's own */
 	const char *incoming_url;   /* --incoming: the machine comes from a migration */
 	const char *machine_opt;    /* the last option given that shapes the machine (for errors) */
 	bool cpus_given, memory_given;

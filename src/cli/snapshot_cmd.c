@@ -220,7 +220,11 @@ int cmd_restore(int argc, char **argv)
 		if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 			puts("Usage: vessel restore DIR [vessel run options]\n"
 			     "The same as 'vessel run --restore DIR': resume the snapshot in DIR\n"
-			     "(vm.state + vm.mem); options that shape the machine are refused.");
+			     "(vm.state + vm.mem) as a clone with a new VM generation ID; options\n"
+			     "that shape the machine are refused. A clone's own disks and NICs:\n"
+			     "  --disk-override ID=PATH            its copy of disk ID (same size)\n"
+			     "  --net-override ID=tap=NAME[,mac=MAC] | ID=mac=MAC\n"
+			     "IDs: the API's drive_id / iface_id, else disk0.., net0.. (docs/snapshot.md).");
 			return 0;
 		}
 		fprintf(stderr, "vessel: restore needs the snapshot's DIR first\nTry 'vessel restore --help'.\n");

@@ -38,6 +38,8 @@ enum vm_exit_reason {
 
 #define VM_MAX_DISKS 8
 
+struct snap_overrides;
+
 /* Which guest device the terminal's input goes to (--console). */
 enum vm_console_device {
 	VM_CONSOLE_SERIAL = 0,  /* COM1 (ttyS0) */
@@ -59,12 +61,25 @@ struct vm_config {
 	struct net_config nets[NET_MAX_DEVICES];       /* virtio-net, in command-line order */
 	uint32_t nr_nets;
 	/*
+	 * The API's drive_id / iface_id of each disk / NIC, saved in
+	 * snapshots so clone overrides can name them; NULL: "disk<i>" / "net<i>".
+	 */
+	const char *disk_ids[VM_MAX_DISKS];
+	const char *net_ids[NET_MAX_DEVICES];
+	/*
 	 * Restoring a snapshot (src/snapshot): guest RAM is this file, mapped
 	 * copy-on-write (MAP_PRIVATE), and nothing is booted; the state file
 	 * is applied after vm_create() by snapshot_restore().
 	 */
 	const char *restore_mem_path;
 	const char *restore_state_path;
+	/*
+	 * A restore that makes a clone (snapshot files; not live migration,
+	 * where the same VM goes on): a new VM generation ID, and these
+	 * per-clone disk/NIC overrides if not NULL (snapshot/snap_override.h).
+	 */
+	bool restore_as_clone;
+	const struct snap_overrides *restore_overrides;
 };
 
 struct vcpu;

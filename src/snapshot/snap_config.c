@@ -8,6 +8,7 @@
 #define SNAP_MIN_MEM        (16ULL << 20)
 #define SNAP_MAX_MEM        (1ULL << 40)
 #define SNAP_SERIAL_MAX     20
+#define SNAP_ID_MAX         64
 
 static void snap_config_put_net(struct snap_writer *w, const struct net_config *n)
 {
@@ -26,7 +27,7 @@ static void snap_config_put_net(struct snap_writer *w, const struct net_config *
 	}
 }
 
-void snap_config_save(const struct vm_config *cfg, struct snap_writer *w)
+void snap_config_save(const struct vm_config *cfg, const uint64_t *disk_sizes, struct snap_writer *w)
 {
 	snap_put_u32(w, cfg->nr_cpus);
 	snap_put_u64(w, cfg->mem_size);
@@ -42,10 +43,14 @@ void snap_config_save(const struct vm_config *cfg, struct snap_writer *w)
 		snap_put_u32(w, d->direct);
 		snap_put_str(w, d->serial);
 		snap_put_u32(w, (uint32_t)d->aio);
+		snap_put_str(w, cfg->disk_ids[i]);
+		snap_put_u64(w, disk_sizes ? disk_sizes[i] : 0);
 	}
 	snap_put_u32(w, cfg->nr_nets);
-	for (uint32_t i = 0; i < cfg->nr_nets; i++)
+	for (uint32_t i = 0; i < cfg->nr_nets; i++) {
 		snap_config_put_net(w, &cfg->nets[i]);
+		snap_put_str(w, cfg->net_ids[i]);
+	}
 }
 
 static int snap_config_bad(char *err, size_t errlen, const char *what)
@@ -140,6 +145,10 @@ int snap_config_load(struct snap_reader *r, struct snap_config *out, char *err, 
 		if (!ret && (snap_get_u32(r, &aio) || aio > BLOCK_AIO_THREADS || !snap_bool(ro, &d->readonly) ||
 			     !snap_bool(direct, &d->direct)))
 			ret = -EINVAL;
+		if (!ret)
+			ret = snap_config_get_str(r, &out->disk_ids[i], SNAP_ID_MAX, true);
+		if (!ret && (snap_get_u64(r, &out->disk_sizes[i]) || out->disk_sizes[i] % 512))
+			ret = -EINVAL;
 		if (ret) {
 			snap_config_free(out);
 			return snap_config_bad(err, errlen, "bad disk");
@@ -147,16 +156,19 @@ int snap_config_load(struct snap_reader *r, struct snap_config *out, char *err, 
 		d->path = out->disk_paths[i];
 		d->serial = out->disk_serials[i];
 		d->aio = (enum block_aio_kind)aio;
+		cfg->disk_ids[i] = out->disk_ids[i];
 	}
 	if (snap_get_u32(r, &cfg->nr_nets) || cfg->nr_nets > NET_MAX_DEVICES) {
 		snap_config_free(out);
 		return snap_config_bad(err, errlen, "bad NIC count");
 	}
 	for (uint32_t i = 0; i < cfg->nr_nets; i++) {
-		if (snap_config_get_net(r, &cfg->nets[i])) {
+		if (snap_config_get_net(r, &cfg->nets[i]) ||
+		    snap_config_get_str(r, &out->net_ids[i], SNAP_ID_MAX, true)) {
 			snap_config_free(out);
 			return snap_config_bad(err, errlen, "bad NIC");
 		}
+		cfg->net_ids[i] = out->net_ids[i];
 	}
 	if (snap_left(r)) {
 		snap_config_free(out);
@@ -170,6 +182,9 @@ void snap_config_free(struct snap_config *cfg)
 	for (int i = 0; i < VM_MAX_DISKS; i++) {
 		free(cfg->disk_paths[i]);
 		free(cfg->disk_serials[i]);
+		free(cfg->disk_ids[i]);
 	}
+	for (int i = 0; i < NET_MAX_DEVICES; i++)
+		free(cfg->net_ids[i]);
 	*cfg = (struct snap_config){ 0 };
 }

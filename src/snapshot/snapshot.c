@@ -49,17 +49,41 @@ static void snapshot_fill_facts(struct vm *vm, struct snap_header *h)
 	};
 }
 
+/* Each disk's size as its image has it now: a clone's own copy must match it. */
+static int snapshot_disk_sizes(const struct vm *vm, uint64_t *sizes, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < vm->cfg.nr_disks; i++) {
+		const char *path = vm->cfg.disks[i].path;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		off_t end = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+		int ret = end < 0 ? -errno : 0;
+
+		if (fd >= 0)
+			close(fd);
+		if (ret) {
+			snprintf(err, errlen, "disk %s: cannot tell its size: %s", path, strerror(-ret));
+			return ret;
+		}
+		sizes[i] = (uint64_t)end;
+	}
+	return 0;
+}
+
 int snapshot_save_state(struct vm *vm, struct snap_writer *w, char *err, size_t errlen)
 {
+	uint64_t disk_sizes[VM_MAX_DISKS] = { 0 };
 	struct snap_header facts;
 	size_t sec;
 	int ret;
 
+	ret = snapshot_disk_sizes(vm, disk_sizes, err, errlen);
+	if (ret)
+		return ret;
 	snapshot_fill_facts(vm, &facts);
 	snap_begin(w, &facts);
 
 	sec = snap_section_begin(w, SNAP_TAG_CONFIG, 0);
-	snap_config_save(&vm->cfg, w);
+	snap_config_save(&vm->cfg, disk_sizes, w);
 	snap_section_end(w, sec);
 
 	sec = snap_section_begin(w, SNAP_TAG_VM, 0);

@@ -77,8 +77,13 @@ void snapshot_file_free(struct snapshot_file *f);
 
 /*
  * Builds the snapshot's machine (vm_create() with the saved configuration;
- * from host only the terminal console and restore_mem_path are taken) and
- * applies the state: KVM VM state, vCPUs, devices. The VM is ready for
+ * from host only the terminal console, restore_mem_path and the clone
+ * fields are taken) and applies the state: KVM VM state, vCPUs, devices.
+ * With host->restore_as_clone (a restore from snapshot files, not a live
+ * migration) the VM becomes its own clone: host->restore_overrides are
+ * checked and applied to f's configuration before anything is built, and
+ * once the state is in, a new VM generation ID is written (the guest is
+ * notified) and overridden MACs are announced. The VM is ready for
  * vm_run(). On failure nothing is left: the VM is destroyed, and err says why.
  * f must outlive the VM (its configuration strings are used by it).
  */

@@ -15,7 +15,9 @@
 #include "core/vcpu.h"
 #include "devices/legacy/legacy.h"
 #include "devices/legacy/serial.h"
+#include "devices/virtio/virtio_net.h"
 #include "pci/virtio_pci.h"
+#include "snapshot/snap_override.h"
 
 #define SNAPSHOT_STATE_MAX (256u << 20)
 
@@ -235,12 +237,59 @@ out_bad_device:
 	return -EINVAL;
 }
 
+/* The virtio-pci function of NIC i (vm_devices.c's order: rng, console, disks, NICs). */
+static struct virtio_dev *snapshot_nic(struct vm *vm, uint32_t i)
+{
+	uint32_t index = snapshot_nr_virtio(&vm->cfg) - vm->cfg.nr_nets + i;
+
+	return index < vm->nr_virtio ? virtio_pci_vdev(vm->virtio[index]) : NULL;
+}
+
+/*
+ * What makes a restored clone its own machine, applied last (vCPUs not
+ * running yet): a new VM generation ID with the GED's notification, and
+ * each overridden MAC announced to the driver with a config-change
+ * interrupt. Both interrupts wait in the restored LAPIC/MSI-X state.
+ */
+static int snapshot_new_identity(struct vm *vm, const struct snapshot_file *f, const struct snap_overrides *o,
+				 char *err, size_t errlen)
+{
+	char buf[16];
+	int ret;
+
+	ret = arch_vmgenid_renew(vm, true);
+	if (ret) {
+		snprintf(err, errlen, "snapshot: cannot write a new VM generation ID: %s", strerror(-ret));
+		return ret;
+	}
+	for (uint32_t k = 0; o && k < o->nr_nets; k++) {
+		if (!o->nets[k].has_mac)
+			continue;
+		for (uint32_t i = 0; i < f->cfg.vm.nr_nets; i++) {
+			struct virtio_dev *nic = snapshot_nic(vm, i);
+
+			if (strcmp(snap_config_net_id(&f->cfg, i, buf, sizeof(buf)), o->nets[k].iface_id) || !nic)
+				continue;
+			virtio_net_set_mac(nic, o->nets[k].mac);
+			memcpy(vm->cfg.nets[i].mac, o->nets[k].mac, sizeof(vm->cfg.nets[i].mac));
+		}
+	}
+	return 0;
+}
+
 int snapshot_restore(struct vm *vm, const struct vm_config *host, struct snapshot_file *f,
 		     char *err, size_t errlen)
 {
-	struct vm_config cfg = f->cfg.vm;
+	struct vm_config cfg;
 	int ret;
 
+	/* A clone's own disks and TAP interfaces, all checked before anything is built. */
+	if (host->restore_as_clone) {
+		ret = snap_overrides_apply(&f->cfg, host->restore_overrides, err, errlen);
+		if (ret)
+			return ret;
+	}
+	cfg = f->cfg.vm;
 	cfg.console = host->console;
 	cfg.restore_mem_path = host->restore_mem_path;
 	cfg.restore_state_path = host->restore_state_path;
@@ -263,6 +312,11 @@ int snapshot_restore(struct vm *vm, const struct vm_config *host, struct snapsho
 	ret = snapshot_apply(vm, f, err, errlen);
 	if (ret)
 		goto out_destroy;
+	if (host->restore_as_clone) {
+		ret = snapshot_new_identity(vm, f, host->restore_overrides, err, errlen);
+		if (ret)
+			goto out_destroy;
+	}
 	return 0;
 
 out_destroy:

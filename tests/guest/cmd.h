@@ -42,6 +42,9 @@ int cmd_powerwait(const char *arg);
 int cmd_tick(const char *arg);
 int cmd_memtick(const char *arg);
 int cmd_memdirty(const char *arg);
+int cmd_netmac(const char *arg);
+int cmd_vmgenid(const char *arg);
+int cmd_vmgenwait(const char *arg);
 
 /* Run "a,b:arg,c" in order. */
 void cmd_run_list(const char *list);

@@ -92,8 +92,8 @@ static int aml_buffer(const uint8_t *p, const uint8_t *end, const uint8_t **data
 	return 0;
 }
 
-/* Walks resource descriptors for the first extended interrupt. */
-static int ged_parse_crs(const uint8_t *p, const uint8_t *end, struct ged_irq *irq)
+/* Walks resource descriptors for the first extended interrupt whose GSI is want (~0u: any). */
+static int ged_parse_crs(const uint8_t *p, const uint8_t *end, uint32_t want, struct ged_irq *irq)
 {
 	while (p < end) {
 		uint32_t len;
@@ -109,7 +109,7 @@ static int ged_parse_crs(const uint8_t *p, const uint8_t *end, struct ged_irq *i
 		len = rd16(p + 1);
 		if (p + 3 + len > end)
 			return -1;
-		if (p[0] == RES_EXT_IRQ && len >= 6 && p[4] >= 1) {
+		if (p[0] == RES_EXT_IRQ && len >= 6 && p[4] >= 1 && (want == ~0u || rd32(p + 5) == want)) {
 			irq->gsi = rd32(p + 5);
 			irq->flags = (p[3] & EXT_IRQ_LOW ? MPS_LOW : MPS_HIGH) |
 				     (p[3] & EXT_IRQ_EDGE ? MPS_EDGE : MPS_LEVEL);
@@ -120,24 +120,90 @@ static int ged_parse_crs(const uint8_t *p, const uint8_t *end, struct ged_irq *i
 	return -1;
 }
 
-int ged_find(struct ged_irq *irq)
-{
-	static const uint8_t device_op[] = { AML_EXT_OP, AML_DEVICE_OP };
-	const uint8_t *d, *end, *hid, *crs, *next_dev, *buf, *buf_end;
+static const uint8_t device_op[] = { AML_EXT_OP, AML_DEVICE_OP };
 
+/* The DSDT's bounds; -1 if there is none. */
+static int ged_dsdt(const uint8_t **d, const uint8_t **end)
+{
 	if (!acpi.dsdt_gpa)
 		return -1;
-	d = (const uint8_t *)(uintptr_t)acpi.dsdt_gpa;
-	end = d + rd32(d + 4);
+	*d = (const uint8_t *)(uintptr_t)acpi.dsdt_gpa;
+	*end = *d + rd32(*d + 4);
+	return 0;
+}
+
+/* The first name after the GED's _HID and before the next Device; NULL if none. */
+static const uint8_t *ged_own(const uint8_t *hid, const uint8_t *end, const char *name)
+{
+	const uint8_t *p = mem_find(hid, end, name, 4);
+	const uint8_t *next_dev = mem_find(hid, end, device_op, sizeof(device_op));
+
+	return p && !(next_dev && next_dev < p) ? p : NULL;
+}
+
+static int ged_find_gsi(uint32_t want, struct ged_irq *irq)
+{
+	const uint8_t *d, *end, *hid, *crs, *buf, *buf_end;
+
+	if (ged_dsdt(&d, &end))
+		return -1;
 	hid = mem_find(d + 36, end, ged_hid, sizeof(ged_hid));
 	if (!hid)
 		return -1;
 	/* The GED's own _CRS: the first one after its _HID, before the next Device. */
-	crs = mem_find(hid, end, "_CRS", 4);
-	next_dev = mem_find(hid, end, device_op, sizeof(device_op));
-	if (!crs || (next_dev && next_dev < crs))
+	crs = ged_own(hid, end, "_CRS");
+	if (!crs || aml_buffer(crs + 4, end, &buf, &buf_end))
 		return -1;
-	if (aml_buffer(crs + 4, end, &buf, &buf_end))
+	return ged_parse_crs(buf, buf_end, want, irq);
+}
+
+int ged_find(struct ged_irq *irq)
+{
+	return ged_find_gsi(~0u, irq);
+}
+
+#define AML_METHOD_OP	0x14
+#define AML_LEQUAL_OP	0x93
+#define AML_ARG0_OP	0x68
+#define AML_NOTIFY_OP	0x86
+
+int ged_find_notify(const char *device, struct ged_irq *irq)
+{
+	const uint8_t *d, *end, *hid, *evt, *body, *body_end, *p;
+	uint32_t pkglen, n, gsi = ~0u;
+
+	if (ged_dsdt(&d, &end))
 		return -1;
-	return ged_parse_crs(buf, buf_end, irq);
+	hid = mem_find(d + 36, end, ged_hid, sizeof(ged_hid));
+	if (!hid)
+		return -1;
+	/* Method (_EVT, 1): MethodOp PkgLength "_EVT" flags, then the body. */
+	evt = ged_own(hid, end, "_EVT");
+	if (!evt || evt < hid + 6)
+		return -1;
+	/* The MethodOp whose PkgLength (1 to 4 bytes) ends right at the name. */
+	for (n = 1; n <= 4; n++) {
+		p = evt - 1 - n;
+		if (*p == AML_METHOD_OP && aml_pkglen(p + 1, end, &pkglen) == n)
+			break;
+	}
+	if (n > 4 || pkglen > (uint32_t)(end - (p + 1)))
+		return -1;
+	body = evt + 5;
+	body_end = p + 1 + pkglen;
+	/*
+	 * "If (Arg0 == N) { Notify (DEV, 0x80) }" compiles to LEqual Arg0
+	 * BytePrefix N (or WordPrefix) ... Notify NameString: the last
+	 * comparison before a Notify naming device gives its GSI.
+	 */
+	for (p = body; p + 4 <= body_end; p++) {
+		if (p[0] == AML_LEQUAL_OP && p[1] == AML_ARG0_OP && p[2] == AML_BYTE_PREFIX)
+			gsi = p[3];
+		else if (p[0] == AML_LEQUAL_OP && p[1] == AML_ARG0_OP && p[2] == AML_WORD_PREFIX && p + 5 <= body_end)
+			gsi = rd16(p + 3);
+		else if (p[0] == AML_NOTIFY_OP && gsi != ~0u &&
+			 mem_find(p + 1, p + 1 + 10 < body_end ? p + 1 + 10 : body_end, device, 4))
+			return ged_find_gsi(gsi, irq);
+	}
+	return -1;
 }

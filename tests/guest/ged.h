@@ -17,4 +17,11 @@ struct ged_irq {
  */
 int ged_find(struct ged_irq *irq);
 
+/*
+ * The GED interrupt whose _EVT branch notifies device (its 4-character
+ * ACPI name, as "VGEN"): the GSI the branch compares Arg0 with, and that
+ * interrupt's flags from the GED's _CRS. 0, or -1 if there is none.
+ */
+int ged_find_notify(const char *device, struct ged_irq *irq);
+
 #endif

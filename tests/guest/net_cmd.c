@@ -247,3 +247,28 @@ int cmd_netloss(const char *arg)
 	con_printf("netloss.pct=%u\nnetloss.ok=1\n", pct);
 	return 0;
 }
+
+/*
+ * netmac: NIC 0's MAC as config space says now (the stack adopts it), and
+ * whether the device signalled a config change since the last look (ISR
+ * bit 1, which the read clears): a restored clone with a new MAC.
+ */
+int cmd_netmac(const char *arg)
+{
+	const char *error = NULL;
+	struct netif *nif = net_stack(&error);
+	uint8_t isr, *m;
+
+	if (!nif) {
+		con_printf("netmac.error=%s\n", error);
+		return -1;
+	}
+	isr = *(volatile uint8_t *)(uintptr_t)nif->vn.vp.isr_gpa;
+	m = nif->vn.mac;
+	if (nif->vn.vp.features & VIRTIO_NET_F_MAC)
+		for (int i = 0; i < 6; i++)
+			m[i] = virtio_pci_config_read8(&nif->vn.vp, i);
+	con_printf("netmac=%02x:%02x:%02x:%02x:%02x:%02x\n", m[0], m[1], m[2], m[3], m[4], m[5]);
+	con_printf("netmac.config_changed=%u\n", (isr >> 1) & 1);
+	return 0;
+}

@@ -354,6 +354,37 @@ static void check_dsdt_ged(const uint8_t *d, uint32_t len)
 	CHECK(LAYOUT_GSI_GED != LAYOUT_IRQ_RTC && LAYOUT_GSI_GED != 1);
 }
 
+/*
+ * The VM generation ID: the GED's second interrupt descriptor and the
+ * _EVT branch notifying VGEN on it; VGEN's _CID, and ADDR, a package of
+ * two integers (low, high) giving LAYOUT_VMGENID_GPA, which lies in the
+ * e820-reserved window below the ACPI tables.
+ */
+static void check_dsdt_vmgenid(const uint8_t *d, uint32_t len)
+{
+	const uint8_t irq[] = { 0x89, 0x06, 0x00, 0x03, 0x01, LAYOUT_GSI_GED_VMGENID & 0xff,
+				(LAYOUT_GSI_GED_VMGENID >> 8) & 0xff, 0, 0 };
+	/* If (LEqual (Arg0, BytePrefix GSI)) ... Notify (VGEN, 0x80). */
+	const uint8_t test[] = { 0x93, 0x68, 0x0a, LAYOUT_GSI_GED_VMGENID };
+	const uint8_t notify[] = { 0x86, 'V', 'G', 'E', 'N', 0x0a, 0x80 };
+	const uint8_t cid[] = "\x0dVM_Gen_Counter";
+	/* ADDR: PackageOp, PkgLength 8, 2 elements, DWordPrefix address, Zero. */
+	const uint8_t addr[] = { 'A', 'D', 'D', 'R', 0x12, 0x08, 0x02, 0x0c,
+				 LAYOUT_VMGENID_GPA & 0xff, (LAYOUT_VMGENID_GPA >> 8) & 0xff,
+				 (LAYOUT_VMGENID_GPA >> 16) & 0xff, (LAYOUT_VMGENID_GPA >> 24) & 0xff, 0x00 };
+
+	CHECK(mem_contains(d, len, irq, sizeof(irq)));
+	CHECK(mem_contains(d, len, test, sizeof(test)));
+	CHECK(mem_contains(d, len, notify, sizeof(notify)));
+	CHECK(mem_contains(d, len, cid, sizeof(cid)));     /* with the NUL */
+	CHECK(mem_contains(d, len, addr, sizeof(addr)));
+	CHECK(LAYOUT_VMGENID_GPA >= LAYOUT_EBDA_GPA && LAYOUT_VMGENID_GPA + 4096 <= LAYOUT_ACPI_GPA);
+	CHECK(LAYOUT_VMGENID_GPA % 4096 == 0);
+	CHECK(LAYOUT_GSI_GED_VMGENID < 16 && LAYOUT_GSI_GED_VMGENID != LAYOUT_GSI_GED);
+	CHECK(LAYOUT_GSI_GED_VMGENID != LAYOUT_IRQ_COM1 && LAYOUT_GSI_GED_VMGENID != LAYOUT_IRQ_COM2);
+	CHECK(LAYOUT_GSI_GED_VMGENID != LAYOUT_IRQ_RTC && LAYOUT_GSI_GED_VMGENID != 1);
+}
+
 static void test_dsdt(void)
 {
 	/* IO (Decode16, min, max, align 1, len) and IRQNoFlags masks, from layout.h. */
@@ -391,6 +422,7 @@ static void test_dsdt(void)
 	CHECK(!mem_contains(d, len, pnp0303, sizeof(pnp0303)));
 	check_dsdt_pci(d, len);
 	check_dsdt_ged(d, len);
+	check_dsdt_vmgenid(d, len);
 }
 
 /* Pointers are guest-physical: moving base_gpa moves them all, bytes aside. */

@@ -210,7 +210,7 @@ static void test_config_round_trip(void)
 	char err[256];
 
 	fill_config(&cfg);
-	snap_config_save(&cfg, &w);
+	snap_config_save(&cfg, NULL, &w);
 	r = snap_reader_init(w.buf, w.len);
 	CHECK_EQ(snap_config_load(&r, &out, err, sizeof(err)), 0);
 	CHECK_EQ(out.vm.nr_cpus, 4);
@@ -246,21 +246,21 @@ static void test_config_bad_values(void)
 
 	fill_config(&cfg);
 	cfg.nr_cpus = 0;
-	snap_config_save(&cfg, &w);
+	snap_config_save(&cfg, NULL, &w);
 	r = snap_reader_init(w.buf, w.len);
 	CHECK(snap_config_load(&r, &out, err, sizeof(err)) == -EINVAL && strstr(err, "vCPU"));
 	snap_writer_free(&w);
 
 	fill_config(&cfg);
 	cfg.mem_size = (256ULL << 20) + 5;
-	snap_config_save(&cfg, &w);
+	snap_config_save(&cfg, NULL, &w);
 	r = snap_reader_init(w.buf, w.len);
 	CHECK(snap_config_load(&r, &out, err, sizeof(err)) == -EINVAL && strstr(err, "memory"));
 	snap_writer_free(&w);
 
 	fill_config(&cfg);
 	cfg.disks[1].serial = "a serial of more than twenty bytes";
-	snap_config_save(&cfg, &w);
+	snap_config_save(&cfg, NULL, &w);
 	r = snap_reader_init(w.buf, w.len);
 	CHECK(snap_config_load(&r, &out, err, sizeof(err)) == -EINVAL && strstr(err, "disk"));
 	snap_writer_free(&w);

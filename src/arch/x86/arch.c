@@ -105,6 +105,11 @@ int arch_vm_init(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "ACPI: cannot build tables: %s", strerror(-ret));
 		return ret;
 	}
+	ret = arch_vmgenid_renew(vm, false);
+	if (ret) {
+		snprintf(err, errlen, "VM generation ID: %s", strerror(-ret));
+		return ret;
+	}
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #ifndef VESSEL_ARCH_X86_ARCH_H
 #define VESSEL_ARCH_X86_ARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,14 @@ struct msi_controller arch_msi_controller(struct vm *vm);
 
 /* Presses the ACPI power button: pulses the GED's interrupt. Any thread; 0 or -errno. */
 int arch_power_button(struct vm *vm);
+
+/*
+ * Writes a fresh VM generation ID into guest RAM (at boot, and for each
+ * restored clone) and, with notify, pulses the GED's generation-ID
+ * interrupt so the guest learns it changed. Any thread; 0 or -errno.
+ */
+__attribute__((warn_unused_result))
+int arch_vmgenid_renew(struct vm *vm, bool notify);
 
 /* Per vCPU: CPUID, MSRs, LAPIC; for the boot vCPU also the entry registers. */
 __attribute__((warn_unused_result))

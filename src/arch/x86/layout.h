@@ -10,6 +10,7 @@
  *   0x00009000  PML4, 0x0000a000 PDPT, 0x0000b000..0x0000efff PDs: identity map of 4 GiB
  *   0x00020000  kernel command line (LAYOUT_CMDLINE_MAX bytes)
  *   0x0009fc00  EBDA start: e820 reserved up to 1 MiB
+ *   0x000df000  VM generation ID: 16-byte GUID (the DSDT's VGEN device reports it)
  *   0x000e0000  ACPI tables (RSDP first, 16-byte aligned, in the BIOS search area)
  *   0x00100000  kernel load address (bzImage protected-mode code / code32_start)
  *   ...         RAM up to LAYOUT_MMIO_HOLE_START
@@ -33,6 +34,11 @@
 #define LAYOUT_PVH_MEMMAP_GPA   0x7800ULL   /* hvm_memmap_table_entry[] for PVH */
 #define LAYOUT_PVH_MODLIST_GPA  0x7c00ULL   /* hvm_modlist_entry[] for PVH */
 #define LAYOUT_EBDA_GPA         0x9fc00ULL
+/*
+ * The VM generation ID's page (16-byte GUID at its start), in the e820
+ * reserved window below the ACPI tables. No ULL: the DSDT's ASL uses it.
+ */
+#define LAYOUT_VMGENID_GPA      0xdf000
 #define LAYOUT_ACPI_GPA         0xe0000ULL
 #define LAYOUT_ACPI_SIZE        0x20000ULL  /* up to 1 MiB */
 #define LAYOUT_HIGH_MEM_GPA     0x100000ULL /* 1 MiB: start of "high" memory */
@@ -58,10 +64,12 @@
 #define LAYOUT_PORT_CMOS        0x70        /* 0x70 index, 0x71 data */
 #define LAYOUT_IRQ_RTC          8
 /*
- * The ACPI Generic Event Device's interrupt (edge, active high): its only
- * event is the power button. 9 is the PC's SCI pin, unused without an SCI.
+ * The ACPI Generic Event Device's interrupts (edge, active high), one per
+ * event: the power button on 9 (the PC's SCI pin, unused without an SCI).
  */
 #define LAYOUT_GSI_GED          9
+/* The GED's second interrupt: the VM generation ID changed (a restored clone). */
+#define LAYOUT_GSI_GED_VMGENID  10
 /* ACPI hardware-reduced registers (FADT sleep control/status, reset). */
 #define LAYOUT_PORT_ACPI_SLEEP_CTL  0x600
 #define LAYOUT_PORT_ACPI_SLEEP_STS  0x601

@@ -14,6 +14,7 @@
 #include "core/vm.h"
 #include "devices/legacy/legacy.h"
 #include "devices/legacy/serial.h"
+#include "devices/legacy/vmgenid.h"
 #include "pci/pci.h"
 
 static void platform_irq_set(void *ctx, uint32_t gsi, int level)
@@ -109,9 +110,9 @@ out_err:
  * The GED's interrupt is edge-triggered: a 0->1 edge latches it in the
  * IOAPIC, so a pulse is one press. A pulse while paused is delivered on resume.
  */
-int arch_power_button(struct vm *vm)
+static int platform_pulse_gsi(struct vm *vm, uint32_t gsi)
 {
-	struct kvm_irq_level irq = { .irq = LAYOUT_GSI_GED, .level = 1 };
+	struct kvm_irq_level irq = { .irq = gsi, .level = 1 };
 
 	if (ioctl(vm->fd, KVM_IRQ_LINE, &irq))
 		return -errno;
@@ -119,6 +120,25 @@ int arch_power_button(struct vm *vm)
 	if (ioctl(vm->fd, KVM_IRQ_LINE, &irq))
 		return -errno;
 	return 0;
+}
+
+int arch_power_button(struct vm *vm)
+{
+	return platform_pulse_gsi(vm, LAYOUT_GSI_GED);
+}
+
+int arch_vmgenid_renew(struct vm *vm, bool notify)
+{
+	uint8_t guid[VMGENID_SIZE];
+	char text[VMGENID_STR_LEN];
+	int ret;
+
+	ret = vmgenid_renew(&vm->mem, LAYOUT_VMGENID_GPA, guid);
+	if (ret)
+		return ret;
+	vmgenid_format(guid, text);
+	log_debug("VM generation ID %s", text);
+	return notify ? platform_pulse_gsi(vm, LAYOUT_GSI_GED_VMGENID) : 0;
 }
 
 void arch_platform_destroy(struct vm *vm)

@@ -433,6 +433,17 @@ static const struct virtio_dev_ops virtio_net_ops_template = {
 
 #define BIT(n) (1ull << (n))
 
+void virtio_net_set_mac(struct virtio_dev *vdev, const uint8_t mac[6])
+{
+	struct virtio_net *net = virtio_net_of(vdev);
+
+	virtio_net_lock(net);
+	memcpy(net->mac, mac, sizeof(net->mac));
+	if (net->active)
+		vdev->transport->signal_config(vdev);
+	virtio_net_unlock(net);
+}
+
 struct virtio_dev *virtio_net_create(struct net_backend *be, const uint8_t mac[6], struct event_loop *loop)
 {
 	struct epoll_event ev = { .events = 0 };

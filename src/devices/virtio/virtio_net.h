@@ -72,6 +72,13 @@ struct virtio_dev *virtio_net_create(struct net_backend *be, const uint8_t mac[6
  */
 void virtio_net_poll_rx(struct virtio_dev *vdev);
 
+/*
+ * Gives the device a new MAC address (a restored clone's): config space
+ * shows it from now on, and a running driver gets a config-change
+ * interrupt so it can re-read it. Any thread; takes the transport lock.
+ */
+void virtio_net_set_mac(struct virtio_dev *vdev, const uint8_t mac[6]);
+
 /* Whether the device stopped reading the backend until the guest adds receive buffers. */
 bool virtio_net_rx_paused(struct virtio_dev *vdev);
 

@@ -72,9 +72,11 @@ DefinitionBlock ("", "DSDT", 2, "VESSEL", "VESSELVM", 1)
         }
 
         /*
-         * Generic Event Device (ACPI 6.4 5.6.9): its one interrupt makes the
-         * OS run _EVT with the GSI, which presses the power button. One event
-         * source, so no status register saying which event fired.
+         * Generic Event Device (ACPI 6.4 5.6.9): an interrupt per event, so
+         * no status register. The OS runs _EVT with the GSI that fired: the
+         * first presses the power button, the second tells the generation
+         * ID device its ID changed. One descriptor per interrupt: Linux's
+         * GED driver takes only the first GSI of each.
          */
         Device (GED)
         {
@@ -83,6 +85,7 @@ DefinitionBlock ("", "DSDT", 2, "VESSEL", "VESSELVM", 1)
             Name (_CRS, ResourceTemplate ()
             {
                 Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) { LAYOUT_GSI_GED }
+                Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) { LAYOUT_GSI_GED_VMGENID }
             })
             Method (_EVT, 1, Serialized)
             {
@@ -90,7 +93,31 @@ DefinitionBlock ("", "DSDT", 2, "VESSEL", "VESSELVM", 1)
                 {
                     Notify (\_SB.PWRB, 0x80)
                 }
+                If (Arg0 == LAYOUT_GSI_GED_VMGENID)
+                {
+                    Notify (\_SB.VGEN, 0x80)
+                }
             }
+        }
+
+        /*
+         * VM generation ID (Microsoft's "Virtual Machine Generation ID"
+         * paper; Linux drivers/virt/vmgenid.c): a 16-byte GUID in reserved
+         * RAM, at the address ADDR gives as two 32-bit integers (low,
+         * high). It changes when the VM is restored from a snapshot (each
+         * clone its own), and the GED notifies this device then.
+         */
+        Device (VGEN)
+        {
+            /*
+             * Linux matches _HID or _CID "VMGENCTR" / "VM_GEN_COUNTER"
+             * (ACPICA upper-cases _CID), Windows _CID "VM_Gen_Counter";
+             * iasl wants a well-formed _HID, so vessel's own.
+             */
+            Name (_HID, "VSSL0001")
+            Name (_CID, "VM_Gen_Counter")
+            Name (_DDN, "VM_Gen_Counter")
+            Name (ADDR, Package (0x02) { LAYOUT_VMGENID_GPA, Zero })
         }
 
         /* A control-method power button (the FADT says there is no fixed one). */
