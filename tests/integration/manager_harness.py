@@ -15,6 +15,26 @@ import time
 import harness as h
 
 
+def started_daemon():
+    """A test file's daemon: requirements checked, started on a fresh state
+    directory; the test ends if it does not come up."""
+    require()
+    d = Daemon()
+    if not h.check(d.start(), "vessel daemon serves its socket"):
+        print(d.log())
+        h.finish()
+    return d
+
+
+def end(d, summary="all checks passed"):
+    """Cleans up d and its VMs and ends the test, with the daemon's log if a check failed."""
+    log = d.log()
+    d.cleanup()
+    if h._failures:
+        print("---- daemon log ----\n" + log[-4000:])
+    h.finish(summary)
+
+
 class Daemon:
     """`vessel daemon --state-dir DIR`, its stderr collected in DIR/../daemon.log."""
 

@@ -12,11 +12,7 @@ import time
 import harness as h
 import manager_harness as m
 
-m.require()
-d = m.Daemon()
-if not h.check(d.start(), "vessel daemon serves its socket"):
-    print(d.log())
-    h.finish()
+d = m.started_daemon()
 
 try:
     disk = os.path.join(d.tmp, "disk.img")
@@ -147,8 +143,4 @@ try:
     h.check(st == 2, f"a name with '/': status 2 ({err.strip()})")
     h.check(d.alive(), "the daemon is still up")
 finally:
-    log = d.log()
-    d.cleanup()
-if h._failures:
-    print("---- daemon log ----\n" + log[-4000:])
-h.finish()
+    m.end(d)

@@ -12,11 +12,7 @@ import time
 import harness as h
 import manager_harness as m
 
-m.require()
-d = m.Daemon()
-if not h.check(d.start(), "vessel daemon serves its socket"):
-    print(d.log())
-    h.finish()
+d = m.started_daemon()
 
 
 def fault(what, got, status):
@@ -155,8 +151,4 @@ try:
     h.check("409" in d.log() and "413" in d.log(), "errors are logged on the daemon's stderr")
     h.check(sorted(d.vms()) == ["api1", "api3"], f"no stray definitions ({sorted(d.vms())})")
 finally:
-    log = d.log()
-    d.cleanup()
-if h._failures:
-    print("---- daemon log ----\n" + log[-4000:])
-h.finish()
+    m.end(d)

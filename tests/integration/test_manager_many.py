@@ -11,11 +11,7 @@ import manager_harness as m
 
 N = 20
 
-m.require()
-d = m.Daemon()
-if not h.check(d.start(), "vessel daemon serves its socket"):
-    print(d.log())
-    h.finish()
+d = m.started_daemon()
 
 try:
     names = [f"vm{i:02d}" for i in range(N)]
@@ -46,8 +42,4 @@ try:
     h.check(all(v["state"] == "stopped" for v in d.vms().values()), "all stopped")
     h.check(d.alive(), "the daemon is still up")
 finally:
-    log = d.log()
-    d.cleanup()
-if h._failures:
-    print("---- daemon log ----\n" + log[-4000:])
-h.finish()
+    m.end(d)

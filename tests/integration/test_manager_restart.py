@@ -14,11 +14,7 @@ import time
 import harness as h
 import manager_harness as m
 
-m.require()
-d = m.Daemon()
-if not h.check(d.start(), "vessel daemon serves its socket"):
-    print(d.log())
-    h.finish()
+d = m.started_daemon()
 
 try:
     specs = {
@@ -115,8 +111,4 @@ try:
             f"a pid that is not the VM's monitor is not adopted ({vm['state']}, {vm['pid']}, {vm['exit_reason']})")
     h.check(d.alive(), "the daemon is still up")
 finally:
-    log = d.log()
-    d.cleanup()
-if h._failures:
-    print("---- daemon log ----\n" + log[-4000:])
-h.finish()
+    m.end(d)

@@ -16,11 +16,7 @@ import time
 import harness as h
 import manager_harness as m
 
-m.require()
-d = m.Daemon()
-if not h.check(d.start(), "vessel daemon serves its socket"):
-    print(d.log())
-    h.finish()
+d = m.started_daemon()
 
 
 def free_port():
