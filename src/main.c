@@ -30,7 +30,7 @@ static const struct command commands[] = {
 	{ "rm", cmd_rm, "remove a stopped VM's definition" },
 	{ "console", cmd_console, "attach to a VM's console socket (vessel console --help)" },
 	{ "migrate", cmd_migrate, "move a running VM to another vessel (vessel migrate --help)" },
-	{ "snapshot", cmd_snapshot, "snapshot a VM through its API socket (vessel snapshot --help)" },
+	{ "snapshot", cmd_snapshot, "pause a VM and write its snapshot (vessel snapshot --help)" },
 	{ "restore", cmd_restore, "resume a snapshot: vessel restore DIR (= vessel run --restore DIR)" },
 	{ "version", cmd_version, "print the version" },
 };
