@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_http.h"
 #include "api/api_config.h"
 #include "api/api_routes.h"
 
@@ -15,30 +16,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const methods[] = { "GET", "PUT", "PATCH", "POST", "DELETE" };
 	struct vm_config base = { .nr_cpus = 1, .mem_size = 64ULL << 20 };
 	struct api_response resp = { 0 };
 	struct api_request req;
 	struct api_config cfg;
-	const uint8_t *nl;
-	char url[256], err[256];
-	size_t url_len;
+	char err[256];
+	struct fuzz_http in;
 
-	if (size < 1 || size > API_MAX_BODY)
+	if (!fuzz_http_split(data, size, &in))
 		return 0;
-	nl = memchr(data + 1, '\n', size - 1);
-	if (!nl)
-		return 0;
-	url_len = (size_t)(nl - (data + 1));
-	if (url_len >= sizeof(url))
-		return 0;
-	memcpy(url, data + 1, url_len);
-	url[url_len] = '\0';
-
-	const char *body = (const char *)nl + 1;
-	size_t body_len = size - (size_t)(nl + 1 - data);
-
-	if (api_route(methods[data[0] % 5], url, body, body_len, &req, &resp) == 0) {
+	if (api_route(in.method, in.url, in.body, in.body_len, &req, &resp) == 0) {
 		/* Apply what a pre-boot VMM would, on a scratch config. */
 		api_config_init(&cfg, &base, 1);
 		if (req.op == API_OP_PUT_BOOT_SOURCE)
@@ -55,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	api_response_clear(&resp);
 
 	api_config_init(&cfg, &base, 1);
-	if (api_config_apply_json(&cfg, body, body_len, err, sizeof(err)) == 0)
+	if (api_config_apply_json(&cfg, in.body, in.body_len, err, sizeof(err)) == 0)
 		json_object_put(api_config_to_json(&cfg));
 	api_config_free(&cfg);
 	return 0;

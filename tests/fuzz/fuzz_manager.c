@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_http.h"
 #include "manager/daemon_routes.h"
 #include "manager/state_dir.h"
 
@@ -17,27 +18,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const methods[] = { "GET", "PUT", "PATCH", "POST", "DELETE" };
 	struct api_response resp = { 0 };
 	struct mgr_request req;
-	const uint8_t *nl;
-	char url[512];
-	size_t url_len;
+	struct fuzz_http in;
 
-	if (size < 1 || size > API_MAX_BODY)
+	if (!fuzz_http_split(data, size, &in))
 		return 0;
-	nl = memchr(data + 1, '\n', size - 1);
-	if (!nl)
-		return 0;
-	url_len = (size_t)(nl - (data + 1));
-	if (url_len >= sizeof(url))
-		return 0;
-	memcpy(url, data + 1, url_len);
-	url[url_len] = '\0';
-
-	const char *body = (const char *)nl + 1;
-	size_t body_len = size - (size_t)(nl + 1 - data);
-	int status = mgr_route(methods[data[0] % 5], url, body, body_len, &req, &resp);
+	int status = mgr_route(in.method, in.url, in.body, in.body_len, &req, &resp);
 
 	if (status == 0) {
 		if (req.op >= MGR_OP_GET && !manager_name_valid(req.name))
