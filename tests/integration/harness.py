@@ -6,6 +6,7 @@ Each test file is one scenario; it exits 0 (pass), 1 (fail) or 77 (skip, as
 Meson counts it). A skip is never a pass: tests that need /dev/kvm say SKIP
 loudly when it is missing."""
 
+import json
 import os
 import re
 import select
@@ -162,6 +163,24 @@ class Vm:
     def dump(self):
         print("---- console ----\n" + self.text[-4000:] + "\n---- stderr ----\n" +
               self.err.decode(errors="replace")[-2000:] + "\n-----------------", flush=True)
+
+
+def curl(sock, method, path, body=None, extra=(), timeout=30):
+    """One HTTP request with curl on a Unix socket (a VM's API, the manager's):
+    (status, parsed JSON body or None, raw body). body: a str as is, else JSON."""
+    argv = ["curl", "-s", "-S", "--max-time", str(timeout), "--unix-socket", sock, "-X", method,
+            "-o", "-", "-w", "\n%{http_code}", *extra]
+    if body is not None:
+        argv += ["-H", "Content-Type: application/json",
+                 "--data-binary", body if isinstance(body, str) else json.dumps(body)]
+    argv.append("http://localhost" + path)
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 10)
+    raw, _, code = p.stdout.rpartition("\n")
+    try:
+        data = json.loads(raw) if raw else None
+    except ValueError:
+        data = None
+    return int(code or 0), data, raw
 
 
 def run_guest(commands, *args, timeout=60, **kw):

@@ -3,7 +3,6 @@
 temporary state directory, the CLI verbs, curl on the daemon's socket, and
 a reader for a VM's console socket."""
 
-import json
 import os
 import shutil
 import signal
@@ -83,19 +82,7 @@ class Daemon:
 
     def curl(self, method, path, body=None, extra=()):
         """(status, parsed JSON or None, raw body)."""
-        argv = ["curl", "-s", "-S", "--max-time", "30", "--unix-socket", self.sock, "-X", method,
-                "-o", "-", "-w", "\n%{http_code}", *extra]
-        if body is not None:
-            argv += ["-H", "Content-Type: application/json",
-                     "--data-binary", body if isinstance(body, str) else json.dumps(body)]
-        argv.append("http://localhost" + path)
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=40)
-        raw, _, code = p.stdout.rpartition("\n")
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError:
-            data = None
-        return int(code or 0), data, raw
+        return h.curl(self.sock, method, path, body, extra)
 
     def vm(self, name):
         code, data, _ = self.curl("GET", "/vms/" + name)

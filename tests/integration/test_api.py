@@ -29,19 +29,7 @@ SOCK = os.path.join(tmp, "api.sock")
 
 def curl(method, path, body=None, sock=SOCK, extra=()):
     """One request with curl; returns (status, parsed JSON body or None, raw body)."""
-    argv = ["curl", "-s", "-S", "--max-time", "30", "--unix-socket", sock, "-X", method,
-            "-o", "-", "-w", "\n%{http_code}", *extra]
-    if body is not None:
-        argv += ["-H", "Content-Type: application/json",
-                 "--data-binary", body if isinstance(body, str) else json.dumps(body)]
-    argv.append("http://localhost" + path)
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=40)
-    raw, _, code = p.stdout.rpartition("\n")
-    try:
-        data = json.loads(raw) if raw else None
-    except ValueError:
-        data = None
-    return int(code or 0), data, raw
+    return h.curl(sock, method, path, body, extra)
 
 
 def raw_http(data, sock=SOCK):

@@ -14,7 +14,6 @@ option) or 400, and nothing is left half loaded. A drive configured through
 the API is overridden by its drive_id. With root, a TAP override gives a
 clone its own TAP interface."""
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -35,14 +34,9 @@ GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def curl(sock, method, path, body=None):
-    argv = ["curl", "-s", "-S", "--max-time", "60", "--unix-socket", sock, "-X", method,
-            "-o", "-", "-w", "\n%{http_code}"]
-    if body is not None:
-        argv += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
-    argv.append("http://localhost" + path)
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=90)
-    raw, _, code = p.stdout.rpartition("\n")
-    return int(code or 0), raw
+    """(status, raw body)."""
+    status, _, raw = h.curl(sock, method, path, body, timeout=60)
+    return status, raw
 
 
 def wait_sock(path):

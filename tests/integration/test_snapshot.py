@@ -8,11 +8,9 @@ disk and the console still work. Two clones of one snapshot run at once (one
 from --restore, one from PUT /snapshot/load). Corrupt, truncated,
 wrong-version state files and a memory file of the wrong size are refused
 with one clear line and status 1."""
-import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 
@@ -27,14 +25,9 @@ MEM = 256 << 20
 
 
 def curl(sock, method, path, body=None):
-    argv = ["curl", "-s", "-S", "--max-time", "60", "--unix-socket", sock, "-X", method,
-            "-o", "-", "-w", "\n%{http_code}"]
-    if body is not None:
-        argv += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
-    argv.append("http://localhost" + path)
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=90)
-    raw, _, code = p.stdout.rpartition("\n")
-    return int(code or 0), raw
+    """(status, raw body)."""
+    status, _, raw = h.curl(sock, method, path, body, timeout=60)
+    return status, raw
 
 
 def ticks(vm):
