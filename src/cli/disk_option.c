@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int disk_option_bool(const char *key, const char *val, bool *out, char *err, size_t errlen)
@@ -36,16 +37,32 @@ static int disk_option_serial(const char *val, const char **out, char *err, size
 	return 0;
 }
 
+static int disk_option_queues(const char *val, uint16_t *out, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(val, &end, 10);
+	if (!*val || *end || errno || *val < '0' || *val > '9' || n < 1 || n > VIRTIO_BLK_MAX_QUEUES) {
+		snprintf(err, errlen, "--disk queues='%s': expected a number from 1 to %d", val,
+			 VIRTIO_BLK_MAX_QUEUES);
+		return -EINVAL;
+	}
+	*out = (uint16_t)n;
+	return 0;
+}
+
 /* One key=value; seen tracks keys given twice. */
 static int disk_option_key(char *item, struct virtio_blk_config *cfg, unsigned int *seen,
 			   char *err, size_t errlen)
 {
-	static const char *const keys[] = { "path", "readonly", "cache", "serial", "aio" };
+	static const char *const keys[] = { "path", "readonly", "cache", "serial", "aio", "queues" };
 	char *val = strchr(item, '=');
 	unsigned int k;
 
 	if (!val) {
-		snprintf(err, errlen, "--disk '%s': expected key=value (keys: path, readonly, cache, serial, aio)",
+		snprintf(err, errlen, "--disk '%s': expected key=value (keys: path, readonly, cache, serial, aio, queues)",
 			 item);
 		return -EINVAL;
 	}
@@ -54,7 +71,7 @@ static int disk_option_key(char *item, struct virtio_blk_config *cfg, unsigned i
 		if (!strcmp(item, keys[k]))
 			break;
 	if (k == sizeof(keys) / sizeof(keys[0])) {
-		snprintf(err, errlen, "--disk: unknown key '%s' (keys: path, readonly, cache, serial, aio)", item);
+		snprintf(err, errlen, "--disk: unknown key '%s' (keys: path, readonly, cache, serial, aio, queues)", item);
 		return -EINVAL;
 	}
 	if (*seen & (1u << k)) {
@@ -85,6 +102,8 @@ static int disk_option_key(char *item, struct virtio_blk_config *cfg, unsigned i
 		return 0;
 	case 3:
 		return disk_option_serial(val, &cfg->serial, err, errlen);
+	case 5:
+		return disk_option_queues(val, &cfg->queues, err, errlen);
 	default:
 		if (!strcmp(val, "auto")) {
 			cfg->aio = BLOCK_AIO_AUTO;
@@ -106,7 +125,7 @@ int disk_option_parse(char *arg, struct virtio_blk_config *cfg, char *err, size_
 	char *item, *next;
 	int ret;
 
-	*cfg = (struct virtio_blk_config){ .aio = BLOCK_AIO_AUTO };
+	*cfg = (struct virtio_blk_config){ .aio = BLOCK_AIO_AUTO, .queues = 1 };
 	for (item = arg; item; item = next) {
 		next = strchr(item, ',');
 		if (next)

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* --disk path=FILE[,readonly=on|off][,cache=none|writeback][,serial=ID][,aio=auto|io_uring|threads] */
+/*
+ * --disk path=FILE[,readonly=on|off][,cache=none|writeback][,serial=ID][,aio=auto|io_uring|threads]
+ *        [,queues=N]   (N request queues, 1..VIRTIO_BLK_MAX_QUEUES, default 1)
+ */
 #ifndef VESSEL_CLI_DISK_OPTION_H
 #define VESSEL_CLI_DISK_OPTION_H
 

@@ -43,6 +43,7 @@ void snap_config_save(const struct vm_config *cfg, const uint64_t *disk_sizes, s
 		snap_put_u32(w, d->direct);
 		snap_put_str(w, d->serial);
 		snap_put_u32(w, (uint32_t)d->aio);
+		snap_put_u32(w, d->queues ? d->queues : 1);
 		snap_put_str(w, cfg->disk_ids[i]);
 		snap_put_u64(w, disk_sizes ? disk_sizes[i] : 0);
 	}
@@ -135,7 +136,7 @@ int snap_config_load(struct snap_reader *r, struct snap_config *out, char *err, 
 		return snap_config_bad(err, errlen, "bad disk count");
 	for (uint32_t i = 0; i < cfg->nr_disks; i++) {
 		struct virtio_blk_config *d = &cfg->disks[i];
-		uint32_t ro, direct, aio;
+		uint32_t ro, direct, aio, queues;
 
 		ret = snap_config_get_str(r, &out->disk_paths[i], SNAP_PATH_MAX, false);
 		if (!ret)
@@ -144,6 +145,8 @@ int snap_config_load(struct snap_reader *r, struct snap_config *out, char *err, 
 			ret = snap_config_get_str(r, &out->disk_serials[i], SNAP_SERIAL_MAX, true);
 		if (!ret && (snap_get_u32(r, &aio) || aio > BLOCK_AIO_THREADS || !snap_bool(ro, &d->readonly) ||
 			     !snap_bool(direct, &d->direct)))
+			ret = -EINVAL;
+		if (!ret && (snap_get_u32(r, &queues) || !queues || queues > VIRTIO_BLK_MAX_QUEUES))
 			ret = -EINVAL;
 		if (!ret)
 			ret = snap_config_get_str(r, &out->disk_ids[i], SNAP_ID_MAX, true);
@@ -156,6 +159,7 @@ int snap_config_load(struct snap_reader *r, struct snap_config *out, char *err, 
 		d->path = out->disk_paths[i];
 		d->serial = out->disk_serials[i];
 		d->aio = (enum block_aio_kind)aio;
+		d->queues = (uint16_t)queues;
 		cfg->disk_ids[i] = out->disk_ids[i];
 	}
 	if (snap_get_u32(r, &cfg->nr_nets) || cfg->nr_nets > NET_MAX_DEVICES) {

@@ -12,7 +12,7 @@ struct snap_tag_info {
 };
 
 static const struct snap_tag_info snap_tags[] = {
-	{ SNAP_TAG_CONFIG, 2, "config" },   /* 2: disk and NIC ids, disk sizes */
+	{ SNAP_TAG_CONFIG, 3, "config" },   /* 2: disk and NIC ids, disk sizes; 3: disk queues */
 	{ SNAP_TAG_VM, 1, "vm" },
 	{ SNAP_TAG_VCPU, 1, "vcpu" },
 	{ SNAP_TAG_SERIAL, 1, "serial" },

@@ -35,6 +35,7 @@ static const struct cmd cmd_table[] = {
 	{ "blkzero", cmd_blkzero, "blkzero:<i>:<sector>:<count> WRITE_ZEROES" },
 	{ "blkid", cmd_blkid, "blkid:<i> serial (GET_ID)" },
 	{ "blkbench", cmd_blkbench, "blkbench:<i>:<seq|rand>:<read|write>:<block>:<qd>:<MiB>" },
+	{ "blkmq", cmd_blkmq, "blkmq:<i>:<sector>:<count>:<seed> write and verify over every queue (MQ)" },
 	{ "blkbad", cmd_blkbad, "blkbad:<i>:short-header|no-status|wrong-dir|beyond|huge|ro-write" },
 	{ "net", cmd_net, "list virtio-net NICs; NIC 0 carries the stack" },
 	{ "ip", cmd_ip, "ip:a.b.c.d/len[:gateway] static address" },

@@ -29,6 +29,7 @@ int cmd_blkzero(const char *arg);
 int cmd_blkid(const char *arg);
 int cmd_blkbench(const char *arg);
 int cmd_blkbad(const char *arg);
+int cmd_blkmq(const char *arg);
 int cmd_net(const char *arg);
 int cmd_ip(const char *arg);
 int cmd_dhcp(const char *arg);

@@ -23,8 +23,7 @@ static bool virtio_blk_is_blk(const struct pci_fn *f)
 		f->device == VIRTIO_PCI_TRANSITIONAL_BLK);
 }
 
-/* The index-th virtio-blk function in enumeration (PCI) order, or NULL. */
-static const struct pci_fn *virtio_blk_find(uint32_t index)
+const struct pci_fn *virtio_blk_find(uint32_t index)
 {
 	uint32_t i;
 

@@ -19,6 +19,7 @@
 #define VIRTIO_BLK_F_RO			(1ULL << 5)
 #define VIRTIO_BLK_F_BLK_SIZE		(1ULL << 6)
 #define VIRTIO_BLK_F_FLUSH		(1ULL << 9)
+#define VIRTIO_BLK_F_MQ			(1ULL << 12)
 #define VIRTIO_BLK_F_DISCARD		(1ULL << 13)
 #define VIRTIO_BLK_F_WRITE_ZEROES	(1ULL << 14)
 
@@ -80,6 +81,8 @@ struct virtio_blk {
 
 /* Number of virtio-blk functions (modern or transitional) in PCI order. */
 uint32_t virtio_blk_count(void);
+/* The index-th virtio-blk function in enumeration (PCI) order, or NULL. */
+const struct pci_fn *virtio_blk_find(uint32_t index);
 /*
  * Bring disk index up to DRIVER_OK (only to queue enabled if !driver_ok),
  * negotiating the features in 5.2.3 as offered plus EVENT_IDX, and read

@@ -239,6 +239,15 @@ int virtio_pci_setup_queue(struct virtio_pci *vp, struct virtq *vq, struct virtq
 	return 0;
 }
 
+int virtio_pci_set_queue_vector(const struct virtio_pci *vp, uint16_t index, uint16_t entry)
+{
+	uint64_t c = vp->common_gpa;
+
+	mmio_write16(c + VCC_QUEUE_SELECT, index);
+	mmio_write16(c + VCC_QUEUE_MSIX_VECTOR, entry);
+	return mmio_read16(c + VCC_QUEUE_MSIX_VECTOR) == entry ? 0 : -1;
+}
+
 void virtio_pci_driver_ok(const struct virtio_pci *vp)
 {
 	virtio_pci_set_status(vp, virtio_pci_get_status(vp) | VIRTIO_STATUS_DRIVER_OK);

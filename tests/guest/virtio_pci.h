@@ -67,6 +67,8 @@ int virtio_pci_setup_msix(struct virtio_pci *vp, uint8_t vector);
 /* Set up and enable queue index with up to max_size entries in mem. 0 or -1. */
 int virtio_pci_setup_queue(struct virtio_pci *vp, struct virtq *vq, struct virtq_mem *mem,
 			   uint16_t index, uint16_t max_size);
+/* Point queue index at MSI-X table entry (set up by the caller). 0, or -1 if the device refused it. */
+int virtio_pci_set_queue_vector(const struct virtio_pci *vp, uint16_t index, uint16_t entry);
 void virtio_pci_driver_ok(const struct virtio_pci *vp);
 /* Device-specific config space reads (off must lie inside it; else 0). */
 uint8_t virtio_pci_config_read8(const struct virtio_pci *vp, uint32_t off);

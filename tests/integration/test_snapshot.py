@@ -62,7 +62,7 @@ with open(disk, "wb") as f:
     f.truncate(16 << 20)
 snap = os.path.join(tmp, "snap")
 sock = os.path.join(tmp, "src.sock")
-src = h.Vm("--disk", f"path={disk}", "--api-sock", sock,
+src = h.Vm("--disk", f"path={disk},queues=4", "--api-sock", sock,
            cmdline="console=ttyS0 run=blkwrite:0:0:8:7,memtick:16:200:30")
 if not h.check(src.expect(r"^memtick=5 ", timeout=120) is not None, "source guest counts to 5"):
     src.dump()
@@ -99,6 +99,9 @@ if h.check(dst.expect(r"guest> ", timeout=30) is not None, "shell prompt after t
     dst.send("blkwrite:0:64:8:3,blkverify:0:64:8:3\r")
     h.check(dst.expect(r"blkverify\.ok=1[\s\S]*blkverify\.ok=1", timeout=60) is not None,
             "the disk takes new writes after restore")
+    dst.send("blkmq:0:128:64:5\r")
+    h.check(dst.expect(r"blkmq\.num_queues=4[\s\S]*blkmq\.ok=1", timeout=60) is not None,
+            "the restored disk has its 4 queues (queues=4), each one working")
     dst.send("poweroff\r")
 status = dst.wait(60)
 h.check(status == h.STATUS_POWEROFF, f"restored guest powers off: status 0 (got {status})")

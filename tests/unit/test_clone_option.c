@@ -166,7 +166,7 @@ static void test_apply(void)
 	unlink(big);
 }
 
-/* The configuration section keeps ids and disk sizes (version 2). */
+/* The configuration section keeps ids, disk sizes (version 2) and disk queues (version 3). */
 static void test_config_ids_and_sizes(void)
 {
 	struct vm_config vm = { .nr_cpus = 1, .mem_size = 64 << 20, .cpu_model = CPU_MODEL_HOST, .nr_disks = 2,
@@ -179,6 +179,7 @@ static void test_config_ids_and_sizes(void)
 
 	vm.disks[0].path = "/a";
 	vm.disks[1].path = "/b";
+	vm.disks[1].queues = 4;
 	vm.disk_ids[1] = "rootfs";
 	vm.nets[0] = (struct net_config){ .type = NET_USER };
 	vm.nets[1] = (struct net_config){ .type = NET_TAP, .ifname = "tap1" };
@@ -188,6 +189,8 @@ static void test_config_ids_and_sizes(void)
 	CHECK_EQ(snap_config_load(&r, &out, err, sizeof(err)), 0);
 	CHECK_EQ(out.disk_sizes[0], 4096);
 	CHECK_EQ(out.disk_sizes[1], 1 << 20);
+	CHECK_EQ(out.vm.disks[0].queues, 1);    /* 0 in the config means 1 */
+	CHECK_EQ(out.vm.disks[1].queues, 4);
 	CHECK(!strcmp(snap_config_disk_id(&out, 0, buf, sizeof(buf)), "disk0"));
 	CHECK(!strcmp(snap_config_disk_id(&out, 1, buf, sizeof(buf)), "rootfs"));
 	CHECK(!strcmp(snap_config_net_id(&out, 0, buf, sizeof(buf)), "eth0"));

@@ -37,6 +37,30 @@ static void test_disk_defaults(void)
 	CHECK(!cfg.direct);
 	CHECK(cfg.serial == NULL);
 	CHECK_EQ(cfg.aio, BLOCK_AIO_AUTO);
+	CHECK_EQ(cfg.queues, 1);
+}
+
+static void test_disk_queues(void)
+{
+	struct virtio_blk_config cfg;
+	char err[256];
+
+	CHECK_EQ(parse("path=x,queues=1", &cfg, err), 0);
+	CHECK_EQ(cfg.queues, 1);
+	CHECK_EQ(parse("queues=4,path=x", &cfg, err), 0);
+	CHECK_EQ(cfg.queues, 4);
+	CHECK_EQ(parse("path=x,queues=16", &cfg, err), 0);
+	CHECK_EQ(cfg.queues, VIRTIO_BLK_MAX_QUEUES);
+	expect_error("path=x,queues=0", "queues='0': expected a number from 1 to 16");
+	expect_error("path=x,queues=17", "queues='17': expected a number from 1 to 16");
+	expect_error("path=x,queues=65537", "from 1 to 16");
+	expect_error("path=x,queues=99999999999999999999999", "from 1 to 16");
+	expect_error("path=x,queues=-1", "from 1 to 16");
+	expect_error("path=x,queues=+2", "from 1 to 16");
+	expect_error("path=x,queues= 2", "from 1 to 16");
+	expect_error("path=x,queues=2x", "from 1 to 16");
+	expect_error("path=x,queues=", "from 1 to 16");
+	expect_error("path=x,queues=2,queues=2", "queues given twice");
 }
 
 static void test_disk_all_keys(void)
@@ -82,4 +106,4 @@ static void test_disk_errors(void)
 	expect_error("path=a,path=b", "path given twice");
 }
 
-TEST_MAIN(test_disk_defaults, test_disk_all_keys, test_disk_errors)
+TEST_MAIN(test_disk_defaults, test_disk_all_keys, test_disk_queues, test_disk_errors)

@@ -44,10 +44,12 @@ struct fixture {
 	int fd;                     /* the disk, for checking its contents */
 	uint16_t avail_idx;
 	int nr_signal_used;
+	int signal_q[2];            /* per queue (multiqueue test) */
 	int nr_needs_reset;
 };
 
 static enum block_aio_kind kind;
+static uint16_t fx_queues;          /* the next fixture's queues= (0: the default) */
 static char tmpdir[] = "/tmp/vessel-test-vblk-XXXXXX";
 static int file_seq;
 
@@ -58,8 +60,9 @@ static struct fixture *fx_of(struct virtio_dev *vdev)
 
 static void fake_signal_used(struct virtio_dev *vdev, uint16_t q)
 {
-	CHECK_EQ(q, 0);
+	CHECK(q < vdev->ops->num_queues && q < 2);
 	fx_of(vdev)->nr_signal_used++;
+	fx_of(vdev)->signal_q[q]++;
 }
 
 static void fake_signal_config(struct virtio_dev *vdev)
@@ -100,7 +103,7 @@ static void fx_queue_init(struct fixture *f)
 static struct fixture *fx_create_cfg(bool readonly, const char *serial)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct virtio_blk_config cfg = { .readonly = readonly, .serial = serial, .aio = kind };
+	struct virtio_blk_config cfg = { .readonly = readonly, .serial = serial, .aio = kind, .queues = fx_queues };
 	pthread_mutexattr_t attr;
 	char err[256];
 	uint8_t sector[512];
@@ -309,6 +312,72 @@ static void t_config(void)
 	f = fx_create_cfg(true, NULL);
 	CHECK_EQ(f->vdev->ops->features, (want | 1ull << VIRTIO_BLK_F_RO) &
 		 ~(1ull << VIRTIO_BLK_F_DISCARD | 1ull << VIRTIO_BLK_F_WRITE_ZEROES));
+	fx_destroy(f);
+}
+
+/* queues=2: MQ offered, num_queues in config, each queue's requests answered on it. */
+#define Q1_DESC     0x20000ull
+#define Q1_AVAIL    0x22000ull
+#define Q1_USED     0x23000ull
+static void t_multiqueue(void)
+{
+	struct virtq vqs[2];
+	struct fixture *f;
+	uint8_t cfg[VIRTIO_BLK_CONFIG_SIZE], buf[512];
+	struct epoll_event ev[8];
+
+	fx_queues = 2;
+	f = fx_create();
+	fx_queues = 0;
+	CHECK_EQ(f->vdev->ops->num_queues, 2);
+	CHECK(f->vdev->ops->features & 1ull << VIRTIO_BLK_F_MQ);
+	f->vdev->ops->config_read(f->vdev, 0, cfg, sizeof(cfg));
+	CHECK_EQ(get16(cfg + VIRTIO_BLK_CFG_NUM_QUEUES), 2);
+
+	vqs[0] = f->vq;
+	vqs[1] = (struct virtq){ .mem = &f->mem };
+	vqs[1].state = (struct virtq_state){ .size = QSIZE, .ready = 1, .desc_gpa = Q1_DESC,
+					     .avail_gpa = Q1_AVAIL, .used_gpa = Q1_USED };
+	CHECK_EQ(virtq_validate(&vqs[1]), 0);
+	f->vdev->queues = vqs;
+
+	/* Queue 1: read sector 7. Queue 0: write sector 9. */
+	fx_desc_at(f, Q1_DESC, 0, fx_hdr(f, 0, VIRTIO_BLK_T_IN, 7), 16, F_NEXT, 1);
+	fx_desc_at(f, Q1_DESC, 1, DATA_GPA, 512, F_WRITE | F_NEXT, 2);
+	fx_desc_at(f, Q1_DESC, 2, STATUS_GPA + 0, 1, F_WRITE, 0);
+	put16(f->ram + Q1_AVAIL + 4, 0);
+	put16(f->ram + Q1_AVAIL + 2, 1);
+	memset(f->ram + DATA_GPA + 0x1000, 0x5c, 512);
+	fx_req(f, 1, VIRTIO_BLK_T_OUT, 9, DATA_GPA + 0x1000, 512);
+	fake_lock(f->vdev);
+	f->vdev->ops->queue_notify(f->vdev, 1);
+	f->vdev->ops->queue_notify(f->vdev, 0);
+	f->vdev->ops->queue_notify(f->vdev, 2);    /* no such queue: ignored */
+	fake_unlock(f->vdev);
+	for (int i = 0; i < 500 && (used_idx(f) != 1 || get16(f->ram + Q1_USED + 2) != 1); i++) {
+		int n = epoll_wait(f->loop.epfd, ev, 8, 10);
+
+		for (int j = 0; j < n; j++) {
+			struct event_handler *h = &f->loop.handlers[ev[j].data.u32];
+
+			h->fn(h->ctx, ev[j].events);
+		}
+	}
+	/* Each completion on its own queue's used ring, each queue interrupted. */
+	CHECK_EQ(get16(f->ram + Q1_USED + 2), 1);
+	CHECK_EQ(get32(f->ram + Q1_USED + 4), 0);
+	CHECK_EQ(get32(f->ram + Q1_USED + 8), 513);
+	CHECK_EQ(used_idx(f), 1);
+	CHECK_EQ(used_id(f, 0), 3);
+	CHECK_EQ(status(f, 0), VIRTIO_BLK_S_OK);
+	CHECK_EQ(status(f, 1), VIRTIO_BLK_S_OK);
+	CHECK(sector_is(f->ram + DATA_GPA, 7));
+	CHECK_EQ(pread(f->fd, buf, 512, 9 * 512), 512);
+	CHECK(all_bytes(buf, 512, 0x5c));
+	CHECK(f->signal_q[0] >= 1);
+	CHECK(f->signal_q[1] >= 1);
+	CHECK_EQ(f->nr_needs_reset, 0);
+	f->vdev->queues = &f->vq;
 	fx_destroy(f);
 }
 
@@ -702,6 +771,7 @@ static bool uring_ok;
 	}
 
 BOTH(config)
+BOTH(multiqueue)
 BOTH(read_write)
 BOTH(many_in_flight)
 BOTH(get_id)
@@ -732,6 +802,6 @@ static void test_cleanup(void)
 	CHECK_EQ(rmdir(tmpdir), 0);
 }
 
-TEST_MAIN(test_setup, test_config, test_read_write, test_many_in_flight, test_get_id,
+TEST_MAIN(test_setup, test_config, test_multiqueue, test_read_write, test_many_in_flight, test_get_id,
 	  test_discard_write_zeroes, test_readonly, test_bad_requests, test_huge_chain, test_malformed,
 	  test_reset_in_flight, test_event_idx, test_reused_heads, test_cleanup)

@@ -6,6 +6,12 @@
  * engine's eventfd in the event loop; under the transport lock they get
  * their status byte and used entry, and the driver one interrupt per batch.
  *
+ * With VIRTIO_BLK_F_MQ (queues=N) every request queue has its own ioeventfd
+ * and MSI-X vector (the transport's); the queues share the engine and a pool
+ * of slots, and each slot remembers its queue, so a completion goes to the
+ * queue the request came from and only the queues that got one are
+ * interrupted.
+ *
  * A request in flight owns a slot (its iovecs point into guest RAM). Reset
  * and destroy wait for every slot's I/O to finish before the queue goes
  * away, then drop them without touching the (reset) rings.
@@ -30,6 +36,7 @@ struct virtio_blk_slot {
 	uint8_t *status;            /* in guest RAM */
 	uint32_t used_len;          /* bytes written into the guest on success */
 	uint16_t head;
+	uint16_t queue;             /* the request queue it came from */
 	uint16_t next_free;
 	struct iovec iov[VIRTIO_BLK_SEG_MAX];
 };
@@ -46,14 +53,17 @@ struct virtio_blk {
 	char id[VIRTIO_BLK_ID_BYTES + 1];  /* NUL terminated for logs; the guest gets 20 bytes */
 	bool broken;                /* NEEDS_RESET reported: ignore the queue until reset */
 	bool throttled;             /* stopped popping for want of a slot */
+	uint16_t nr_queues;
+	uint32_t signal_mask;       /* queues that got used entries in this batch of completions */
 	struct virtio_blk_slot *slots;
-	uint16_t free_head;         /* VIRTIO_BLK_QUEUE_SIZE: none free */
+	uint16_t nr_slots;          /* VIRTIO_BLK_QUEUE_SIZE per queue */
+	uint16_t free_head;         /* nr_slots: none free */
 	struct virtq_chain chain;   /* scratch for virtq_pop; too big for the stack */
 };
 
 static void virtio_blk_init_slots(struct virtio_blk *blk)
 {
-	for (uint16_t i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
+	for (uint16_t i = 0; i < blk->nr_slots; i++)
 		blk->slots[i].next_free = i + 1;
 	blk->free_head = 0;
 }
@@ -62,7 +72,7 @@ static struct virtio_blk_slot *virtio_blk_get_slot(struct virtio_blk *blk)
 {
 	struct virtio_blk_slot *slot;
 
-	if (blk->free_head >= VIRTIO_BLK_QUEUE_SIZE)
+	if (blk->free_head >= blk->nr_slots)
 		return NULL;
 	slot = &blk->slots[blk->free_head];
 	blk->free_head = slot->next_free;
@@ -88,15 +98,16 @@ static void virtio_blk_complete(void *ctx, struct block_req *breq)
 	struct virtio_blk *blk = ctx;
 	struct virtio_blk_slot *slot = (struct virtio_blk_slot *)((uint8_t *)breq -
 								   offsetof(struct virtio_blk_slot, breq));
+	struct virtq *vq = &blk->vdev.queues[slot->queue];
 
 	if (breq->result) {
 		log_guest("virtio-blk %s: I/O error at byte %llu: %s", blk->id,
 			  (unsigned long long)breq->offset, strerror(-breq->result));
-		virtio_blk_finish(&blk->vdev.queues[0], slot->head, slot->status, VIRTIO_BLK_S_IOERR, 1);
+		virtio_blk_finish(vq, slot->head, slot->status, VIRTIO_BLK_S_IOERR, 1);
 	} else {
-		virtio_blk_finish(&blk->vdev.queues[0], slot->head, slot->status, VIRTIO_BLK_S_OK,
-				  slot->used_len);
+		virtio_blk_finish(vq, slot->head, slot->status, VIRTIO_BLK_S_OK, slot->used_len);
 	}
+	blk->signal_mask |= 1u << slot->queue;
 	virtio_blk_put_slot(blk, slot);
 }
 
@@ -168,6 +179,7 @@ static int virtio_blk_handle_chain(struct virtio_blk *blk, struct virtq *vq, str
 		return 1;
 	}
 	slot->head = chain->head;
+	slot->queue = (uint16_t)(vq - blk->vdev.queues);
 	slot->status = req.status;
 	ret = block_aio_submit(blk->aio, &slot->breq);
 	if (ret) {
@@ -210,16 +222,16 @@ static int virtio_blk_drain(struct virtio_blk *blk, struct virtq *vq, unsigned i
 	}
 }
 
-/* Serves the queue: everything available now, submitted as one batch. */
-static void virtio_blk_process(struct virtio_blk *blk)
+/* Serves queue q: everything available now, submitted as one batch. */
+static void virtio_blk_process(struct virtio_blk *blk, uint16_t q)
 {
 	struct virtio_dev *vdev = &blk->vdev;
-	struct virtq *vq = &vdev->queues[0];
+	struct virtq *vq = &vdev->queues[q];
 	unsigned int answered = 0, submitted = 0, before;
 	bool armed = false;
 	int ret;
 
-	if (blk->broken)
+	if (blk->broken || !vq->state.ready)
 		return;
 	/*
 	 * With event idx, re-check after publishing avail_event: the driver
@@ -239,9 +251,9 @@ static void virtio_blk_process(struct virtio_blk *blk)
 	if (submitted)
 		block_aio_kick(blk->aio);
 	if (answered)
-		vdev->transport->signal_used(vdev, 0);
+		vdev->transport->signal_used(vdev, q);
 	if (ret < 0) {
-		log_guest("virtio-blk %s: malformed request on queue 0 (%d), device needs reset", blk->id, ret);
+		log_guest("virtio-blk %s: malformed request on queue %u (%d), device needs reset", blk->id, q, ret);
 		blk->broken = true;
 		vdev->transport->needs_reset(vdev);
 	}
@@ -249,11 +261,13 @@ static void virtio_blk_process(struct virtio_blk *blk)
 
 static void virtio_blk_queue_notify(struct virtio_dev *vdev, uint16_t q)
 {
-	if (q != 0) {
+	struct virtio_blk *blk = vdev->priv;
+
+	if (q >= blk->nr_queues) {
 		log_guest("virtio-blk: notify for queue %u, which does not exist", q);
 		return;
 	}
-	virtio_blk_process(vdev->priv);
+	virtio_blk_process(blk, q);
 }
 
 /* The engine's eventfd: completions are waiting (event loop thread). */
@@ -264,12 +278,16 @@ static void virtio_blk_handle_completions(void *ctx, uint32_t events)
 	unsigned int n;
 
 	vdev->transport->lock(vdev);
+	blk->signal_mask = 0;
 	n = block_aio_reap(blk->aio, virtio_blk_complete, blk);
-	if (n)
-		vdev->transport->signal_used(vdev, 0);
+	for (uint16_t q = 0; n && q < blk->nr_queues; q++)
+		if (blk->signal_mask & (1u << q))
+			vdev->transport->signal_used(vdev, q);
 	if (blk->throttled) {
+		/* Slots are back: serve every queue, one of them may have waited. */
 		blk->throttled = false;
-		virtio_blk_process(blk);
+		for (uint16_t q = 0; q < blk->nr_queues && !blk->throttled; q++)
+			virtio_blk_process(blk, q);
 	}
 	vdev->transport->unlock(vdev);
 }
@@ -420,7 +438,7 @@ static void virtio_blk_fill_config(struct virtio_blk *blk)
 	put_le32(c + VIRTIO_BLK_CFG_SEG_MAX, VIRTIO_BLK_SEG_MAX);
 	put_le32(c + VIRTIO_BLK_CFG_BLK_SIZE, VIRTIO_BLK_SECTOR_SIZE);
 	c[VIRTIO_BLK_CFG_WRITEBACK] = 1;
-	put_le16(c + VIRTIO_BLK_CFG_NUM_QUEUES, 1);
+	put_le16(c + VIRTIO_BLK_CFG_NUM_QUEUES, blk->nr_queues);
 	put_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, VIRTIO_BLK_MAX_DISCARD_SECTORS);
 	put_le32(c + VIRTIO_BLK_CFG_MAX_DISCARD_SEG, 1);
 	put_le32(c + VIRTIO_BLK_CFG_DISCARD_ALIGNMENT, VIRTIO_BLK_DISCARD_ALIGNMENT);
@@ -457,15 +475,23 @@ const char *virtio_blk_aio_name(struct virtio_dev *vdev)
 struct virtio_dev *virtio_blk_create(const struct virtio_blk_config *cfg, struct event_loop *loop,
 				     char *err, size_t errlen)
 {
-	struct virtio_blk *blk = calloc(1, sizeof(*blk));
+	struct virtio_blk *blk;
+	uint16_t nr_queues = cfg->queues ? cfg->queues : 1;
 	char why[256];
 	int ret;
 
+	if (nr_queues > VIRTIO_BLK_MAX_QUEUES) {
+		snprintf(err, errlen, "disk %s: %u queues, at most %d", cfg->path, nr_queues, VIRTIO_BLK_MAX_QUEUES);
+		return NULL;
+	}
+	blk = calloc(1, sizeof(*blk));
 	if (!blk) {
 		snprintf(err, errlen, "disk %s: out of memory", cfg->path);
 		return NULL;
 	}
-	blk->slots = calloc(VIRTIO_BLK_QUEUE_SIZE, sizeof(*blk->slots));
+	blk->nr_queues = nr_queues;
+	blk->nr_slots = (uint16_t)(VIRTIO_BLK_QUEUE_SIZE * nr_queues);
+	blk->slots = calloc(blk->nr_slots, sizeof(*blk->slots));
 	if (!blk->slots) {
 		snprintf(err, errlen, "disk %s: out of memory", cfg->path);
 		goto out_free;
@@ -473,7 +499,7 @@ struct virtio_dev *virtio_blk_create(const struct virtio_blk_config *cfg, struct
 	virtio_blk_init_slots(blk);
 	if (block_file_open(&blk->file, cfg->path, cfg->readonly, cfg->direct, err, errlen))
 		goto out_free;
-	blk->aio = block_aio_create(blk->file.fd, VIRTIO_BLK_QUEUE_SIZE, cfg->aio, why, sizeof(why));
+	blk->aio = block_aio_create(blk->file.fd, blk->nr_slots, cfg->aio, why, sizeof(why));
 	if (!blk->aio) {
 		snprintf(err, errlen, "disk %s: %s", cfg->path, why);
 		goto out_close;
@@ -493,16 +519,19 @@ struct virtio_dev *virtio_blk_create(const struct virtio_blk_config *cfg, struct
 	virtio_blk_set_id(blk, cfg);
 
 	blk->ops = virtio_blk_ops;
+	blk->ops.num_queues = nr_queues;
 	blk->ops.features = 1ull << VIRTIO_BLK_F_SIZE_MAX | 1ull << VIRTIO_BLK_F_SEG_MAX |
 			    1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH;
+	if (nr_queues > 1)
+		blk->ops.features |= 1ull << VIRTIO_BLK_F_MQ;
 	if (cfg->readonly)
 		blk->ops.features |= 1ull << VIRTIO_BLK_F_RO;
 	else
 		blk->ops.features |= 1ull << VIRTIO_BLK_F_DISCARD | 1ull << VIRTIO_BLK_F_WRITE_ZEROES;
 	blk->vdev.ops = &blk->ops;
 	blk->vdev.priv = blk;
-	log_info("disk %s: %llu sectors%s, %s I/O", cfg->path, (unsigned long long)blk->lim.capacity,
-		 cfg->readonly ? ", read-only" : "", block_aio_name(blk->aio));
+	log_info("disk %s: %llu sectors%s, %u queue%s, %s I/O", cfg->path, (unsigned long long)blk->lim.capacity,
+		 cfg->readonly ? ", read-only" : "", nr_queues, nr_queues > 1 ? "s" : "", block_aio_name(blk->aio));
 	return &blk->vdev;
 
 out_aio:

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio-blk (virtio 1.2, 5.2): one request queue served asynchronously by
- * the block backend (src/block), zero copy into guest memory.
+ * virtio-blk (virtio 1.2, 5.2): one request queue, or several with
+ * VIRTIO_BLK_F_MQ, served asynchronously by the block backend (src/block),
+ * zero copy into guest memory.
  */
 #ifndef VESSEL_DEVICES_VIRTIO_VIRTIO_BLK_H
 #define VESSEL_DEVICES_VIRTIO_VIRTIO_BLK_H
@@ -21,6 +22,7 @@
 #define VIRTIO_BLK_F_RO             5
 #define VIRTIO_BLK_F_BLK_SIZE       6
 #define VIRTIO_BLK_F_FLUSH          9
+#define VIRTIO_BLK_F_MQ             12
 #define VIRTIO_BLK_F_DISCARD        13
 #define VIRTIO_BLK_F_WRITE_ZEROES   14
 
@@ -43,6 +45,7 @@
 #define VIRTIO_BLK_SEG_SIZE         16u      /* struct virtio_blk_discard_write_zeroes */
 
 #define VIRTIO_BLK_QUEUE_SIZE       256
+#define VIRTIO_BLK_MAX_QUEUES       16       /* request queues with VIRTIO_BLK_F_MQ */
 #define VIRTIO_BLK_SEG_MAX          128      /* data buffers per request */
 #define VIRTIO_BLK_SIZE_MAX         (1u << 20)
 #define VIRTIO_BLK_MAX_DISCARD_SECTORS      (1u << 22)
@@ -70,6 +73,7 @@ struct virtio_blk_config {
 	bool direct;                /* cache=none: O_DIRECT */
 	const char *serial;         /* GET_ID, at most 20 bytes; NULL: derived from the path */
 	enum block_aio_kind aio;    /* I/O engine; AUTO by default */
+	uint16_t queues;            /* request queues, 1..VIRTIO_BLK_MAX_QUEUES; 0 means 1 */
 };
 
 /*
