@@ -404,6 +404,18 @@ static bool run_can_restart(const struct run *run)
 	       !run->acfg.vm.restore_state_path;
 }
 
+/* What a run allocated (the VM itself is destroyed before). acfg is zeroed until resolved: freeing it is safe. */
+static void run_free(struct run *run)
+{
+	api_config_free(&run->acfg);
+	snapshot_file_free(&run->restore_file);
+	mig_incoming_free(run->incoming);
+	free(run->restore_state_path);
+	free(run->restore_mem_path);
+	run_options_free(&run->opts);
+	free(run);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run *run = calloc(1, sizeof(*run));
@@ -414,8 +426,10 @@ int cmd_run(int argc, char **argv)
 		fatal("out of memory");
 	run->start_ns = clock_monotonic_ns();
 	run->console = (struct console){ .in_fd = -1, .out_fd = -1 };
-	if (run_options_parse(argc, argv, &run->opts))
+	if (run_options_parse(argc, argv, &run->opts)) {
+		run_free(run);
 		return 0;               /* --help */
+	}
 	log_set_level(run->opts.level);
 	fatal_status_file = run->opts.status_file;
 	run_resolve_machine(run);
@@ -425,6 +439,7 @@ int cmd_run(int argc, char **argv)
 		if (run_check_config(&run->acfg.vm, err, sizeof(err)))
 			fatal("%s", err);
 		run_check_print(stdout, &run->acfg.vm);
+		run_free(run);
 		return 0;
 	}
 	run_build(run);
@@ -449,12 +464,6 @@ int cmd_run(int argc, char **argv)
 	if (reason != VM_EXIT_POWEROFF)
 		fprintf(stderr, "vessel: %s\n", exit_message(reason));
 	status_file_write(run->opts.status_file, status, exit_message(reason));
-	api_config_free(&run->acfg);
-	snapshot_file_free(&run->restore_file);
-	mig_incoming_free(run->incoming);
-	free(run->restore_state_path);
-	free(run->restore_mem_path);
-	clone_option_free(&run->opts.overrides);
-	free(run);
+	run_free(run);
 	return status;
 }

@@ -169,8 +169,9 @@ static void parse_cpus(const char *arg, uint32_t *nr_cpus)
 }
 
 /* The option string is copied: parsing splits it, and argv must stay intact for a restart. */
-static void parse_disk(const char *arg, struct vm_config *cfg)
+static void parse_disk(const char *arg, struct run_options *o)
 {
+	struct vm_config *cfg = &o->cfg;
 	char err[256];
 	char *copy;
 
@@ -181,7 +182,7 @@ static void parse_disk(const char *arg, struct vm_config *cfg)
 		usage_error("--disk: out of memory");
 	if (disk_option_parse(copy, &cfg->disks[cfg->nr_disks], err, sizeof(err)))
 		usage_error("%s", err);
-	cfg->nr_disks++;
+	o->disk_args[cfg->nr_disks++] = copy;   /* the disk's strings point into it */
 }
 
 static void parse_net(const char *arg, struct vm_config *cfg)
@@ -271,7 +272,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 		case 'S': o->stats = true; break;
 		case 'r': o->machine_opt = "--rng"; cfg->rng = true; break;
 		case OPT_CONSOLE: o->machine_opt = option_given(argv); parse_console(optarg, cfg); break;
-		case 'D': o->machine_opt = option_given(argv); parse_disk(optarg, cfg); break;
+		case 'D': o->machine_opt = option_given(argv); parse_disk(optarg, o); break;
 		case 'N': o->machine_opt = option_given(argv); parse_net(optarg, cfg); break;
 		case 'A': o->api_sock = optarg; break;
 		case OPT_RESTORE: o->restore_dir = optarg; break;
@@ -299,4 +300,11 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 	if ((o->overrides.nr_disks || o->overrides.nr_nets) && !o->restore_dir)
 		usage_error("--disk-override and --net-override are for a clone: they need --restore");
 	return 0;
+}
+
+void run_options_free(struct run_options *o)
+{
+	for (uint32_t i = 0; i < VM_MAX_DISKS; i++)
+		free(o->disk_args[i]);
+	clone_option_free(&o->overrides);
 }

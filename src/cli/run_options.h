@@ -19,6 +19,7 @@ struct run_options {
 	const char *console_sock;   /* --console-sock */
 	const char *status_file;    /* --status-file */
 	const char *restore_dir;    /* --restore: the machine is a snapshot's */
+	char *disk_args[VM_MAX_DISKS];      /* --disk values, copied: parsing splits them */
 	struct snap_overrides overrides;    /* --disk-override, --net-override: a clone's own */
 	const char *incoming_url;   /* --incoming: the machine comes from a migration */
 	const char *machine_opt;    /* the last option given that shapes the machine (for errors) */
@@ -33,5 +34,8 @@ struct run_options {
  * command line ends the process with status 2 and a one-line reason.
  */
 int run_options_parse(int argc, char **argv, struct run_options *opts);
+
+/* Frees what parsing allocated (once the VM built from opts is gone). */
+void run_options_free(struct run_options *opts);
 
 #endif
