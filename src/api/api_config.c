@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/api_config.h"
+#include "api/api_fields.h"
 #include "arch/x86/layout.h"
 #include "cli/net_option.h"
 
@@ -18,13 +19,7 @@
 #define API_MAX_MEM_MIB     (1ULL << 30)    /* 1 PiB: beyond that, sizes overflow */
 #define BLK_SERIAL_MAX      20
 
-struct api_field {
-	const char *name;
-	enum json_type type;
-	bool required;
-};
-
-static int api_fields_check(struct json_object *obj, const struct api_field *fields, size_t n,
+int api_fields_check(struct json_object *obj, const struct api_field *fields, size_t n,
 			    const char *what, char *err, size_t errlen)
 {
 	if (!json_object_is_type(obj, json_type_object)) {

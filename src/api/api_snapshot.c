@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "api/api_fields.h"
 #include "api/api_snapshot.h"
 #include "cli/clone_option.h"
 #include "cli/net_option.h"
@@ -19,17 +20,12 @@ static int api_snap_bad(char *err, size_t errlen, const char *what, const char *
 	return -EINVAL;
 }
 
-/* A non-empty path string field; *out is a copy. */
+/* A non-empty path in a string field (its type checked by the field table); *out is a copy. */
 static int api_snap_path(struct json_object *val, const char *what, const char *field, char **out,
 			 char *err, size_t errlen)
 {
-	const char *s;
+	const char *s = json_object_get_string(val);
 
-	if (!json_object_is_type(val, json_type_string)) {
-		snprintf(err, errlen, "%s: field '%s' must be a string", what, field);
-		return -EINVAL;
-	}
-	s = json_object_get_string(val);
 	if (!*s || strlen(s) >= API_PATH_MAX) {
 		snprintf(err, errlen, "%s: field '%s' must be a path of 1 to %d bytes", what, field, API_PATH_MAX - 1);
 		return -EINVAL;
@@ -47,68 +43,52 @@ int api_parse_snapshot_create(struct json_object *obj, const char *id, struct ap
 			      char *err, size_t errlen)
 {
 	static const char what[] = "snapshot/create";
+	static const struct api_field fields[] = {
+		{ "snapshot_path", json_type_string, true },
+		{ "mem_file_path", json_type_string, true },
+		{ "snapshot_type", json_type_string, false },
+		{ "version", json_type_string, false },
+	};
 	struct api_snapshot *s = &req->u.snapshot;
-	int ret = 0;
+	struct json_object *type;
+	int ret;
 
 	req->op = API_OP_SNAPSHOT_CREATE;
-	if (!json_object_is_type(obj, json_type_object))
-		return api_snap_bad(err, errlen, what, "the body must be a JSON object");
-	json_object_object_foreach(obj, key, val) {
-		if (!strcmp(key, "snapshot_path"))
-			ret = api_snap_path(val, what, key, &s->snapshot_path, err, errlen);
-		else if (!strcmp(key, "mem_file_path"))
-			ret = api_snap_path(val, what, key, &s->mem_path, err, errlen);
-		else if (!strcmp(key, "snapshot_type")) {
-			if (api_snap_string_is(val, "Diff"))
-				ret = api_snap_bad(err, errlen, what, "snapshot_type 'Diff' is not supported; use 'Full'");
-			else if (!api_snap_string_is(val, "Full"))
-				ret = api_snap_bad(err, errlen, what, "field 'snapshot_type' must be 'Full'");
-		} else if (!strcmp(key, "version")) {
-			if (!json_object_is_type(val, json_type_string))
-				ret = api_snap_bad(err, errlen, what, "field 'version' must be a string");
-		} else {
-			snprintf(err, errlen, "%s: unknown field '%.64s'", what, key);
-			ret = -EINVAL;
-		}
-		if (ret)
-			return ret;
-	}
-	if (!s->snapshot_path)
-		return api_snap_bad(err, errlen, what, "missing required field 'snapshot_path'");
-	if (!s->mem_path)
-		return api_snap_bad(err, errlen, what, "missing required field 'mem_file_path'");
+	ret = api_fields_check(obj, fields, sizeof(fields) / sizeof(fields[0]), what, err, errlen);
+	if (!ret)
+		ret = api_snap_path(json_object_object_get(obj, "snapshot_path"), what, "snapshot_path",
+				    &s->snapshot_path, err, errlen);
+	if (!ret)
+		ret = api_snap_path(json_object_object_get(obj, "mem_file_path"), what, "mem_file_path",
+				    &s->mem_path, err, errlen);
+	if (ret || !json_object_object_get_ex(obj, "snapshot_type", &type))
+		return ret;
+	if (api_snap_string_is(type, "Diff"))
+		return api_snap_bad(err, errlen, what, "snapshot_type 'Diff' is not supported; use 'Full'");
+	if (!api_snap_string_is(type, "Full"))
+		return api_snap_bad(err, errlen, what, "field 'snapshot_type' must be 'Full'");
 	return 0;
 }
 
 static int api_parse_mem_backend(struct json_object *val, struct api_snapshot *s, char *err, size_t errlen)
 {
 	static const char what[] = "snapshot/load: mem_backend";
-	bool have_type = false;
-	int ret = 0;
+	static const struct api_field fields[] = {
+		{ "backend_path", json_type_string, true },
+		{ "backend_type", json_type_string, true },
+	};
+	struct json_object *type = json_object_object_get(val, "backend_type");
+	int ret;
 
-	if (!json_object_is_type(val, json_type_object))
-		return api_snap_bad(err, errlen, what, "must be an object");
-	json_object_object_foreach(val, key, v) {
-		if (!strcmp(key, "backend_path")) {
-			ret = api_snap_path(v, what, key, &s->mem_path, err, errlen);
-		} else if (!strcmp(key, "backend_type")) {
-			have_type = true;
-			if (api_snap_string_is(v, "Uffd"))
-				ret = api_snap_bad(err, errlen, what, "backend_type 'Uffd' is not supported; use 'File'");
-			else if (!api_snap_string_is(v, "File"))
-				ret = api_snap_bad(err, errlen, what, "field 'backend_type' must be 'File'");
-		} else {
-			snprintf(err, errlen, "%s: unknown field '%.64s'", what, key);
-			ret = -EINVAL;
-		}
-		if (ret)
-			return ret;
-	}
-	if (!s->mem_path)
-		return api_snap_bad(err, errlen, what, "missing required field 'backend_path'");
-	if (!have_type)
-		return api_snap_bad(err, errlen, what, "missing required field 'backend_type'");
-	return 0;
+	ret = api_fields_check(val, fields, sizeof(fields) / sizeof(fields[0]), what, err, errlen);
+	if (ret)
+		return ret;
+	if (api_snap_string_is(type, "Uffd"))
+		return api_snap_bad(err, errlen, what, "backend_type 'Uffd' is not supported; use 'File'");
+	if (!api_snap_string_is(type, "File"))
+		return api_snap_bad(err, errlen, what, "field 'backend_type' must be 'File'");
+	return api_snap_path(json_object_object_get(val, "backend_path"), what, "backend_path", &s->mem_path,
+			     err, errlen);
 }
 
 /* A string field of an override object, or NULL if absent; -EINVAL if not a string. */
@@ -227,50 +207,41 @@ int api_parse_snapshot_load(struct json_object *obj, const char *id, struct api_
 			    char *err, size_t errlen)
 {
 	static const char what[] = "snapshot/load";
+	static const struct api_field fields[] = {
+		{ "snapshot_path", json_type_string, true },
+		{ "mem_backend", json_type_object, false },
+		{ "mem_file_path", json_type_string, false },
+		{ "resume_vm", json_type_boolean, false },
+		{ "network_overrides", json_type_array, false },
+		{ "drive_overrides", json_type_array, false },
+		{ "enable_diff_snapshots", json_type_boolean, false },
+	};
 	struct api_snapshot *s = &req->u.snapshot;
-	bool have_backend = false, have_file = false;
-	int ret = 0;
+	struct json_object *backend, *file, *val;
+	int ret;
 
 	req->op = API_OP_SNAPSHOT_LOAD;
-	if (!json_object_is_type(obj, json_type_object))
-		return api_snap_bad(err, errlen, what, "the body must be a JSON object");
-	json_object_object_foreach(obj, key, val) {
-		if (!strcmp(key, "snapshot_path")) {
-			ret = api_snap_path(val, what, key, &s->snapshot_path, err, errlen);
-		} else if (!strcmp(key, "mem_backend")) {
-			if (have_file)
-				return api_snap_bad(err, errlen, what, "give mem_backend or mem_file_path, not both");
-			have_backend = true;
-			ret = api_parse_mem_backend(val, s, err, errlen);
-		} else if (!strcmp(key, "mem_file_path")) {
-			if (have_backend)
-				return api_snap_bad(err, errlen, what, "give mem_backend or mem_file_path, not both");
-			have_file = true;
-			ret = api_snap_path(val, what, key, &s->mem_path, err, errlen);
-		} else if (!strcmp(key, "resume_vm")) {
-			if (!json_object_is_type(val, json_type_boolean))
-				ret = api_snap_bad(err, errlen, what, "field 'resume_vm' must be a boolean");
-			else
-				s->resume_vm = json_object_get_boolean(val);
-		} else if (!strcmp(key, "network_overrides")) {
-			ret = api_parse_network_overrides(val, &s->overrides, err, errlen);
-		} else if (!strcmp(key, "drive_overrides")) {
-			ret = api_parse_drive_overrides(val, &s->overrides, err, errlen);
-		} else if (!strcmp(key, "enable_diff_snapshots")) {
-			if (!json_object_is_type(val, json_type_boolean))
-				ret = api_snap_bad(err, errlen, what, "field 'enable_diff_snapshots' must be a boolean");
-			else if (json_object_get_boolean(val))
-				ret = api_snap_bad(err, errlen, what, "diff snapshots are not supported");
-		} else {
-			snprintf(err, errlen, "%s: unknown field '%.64s'", what, key);
-			ret = -EINVAL;
-		}
-		if (ret)
-			return ret;
-	}
-	if (!s->snapshot_path)
-		return api_snap_bad(err, errlen, what, "missing required field 'snapshot_path'");
-	if (!s->mem_path)
+	ret = api_fields_check(obj, fields, sizeof(fields) / sizeof(fields[0]), what, err, errlen);
+	if (ret)
+		return ret;
+	json_object_object_get_ex(obj, "mem_backend", &backend);
+	json_object_object_get_ex(obj, "mem_file_path", &file);
+	if (backend && file)
+		return api_snap_bad(err, errlen, what, "give mem_backend or mem_file_path, not both");
+	if (!backend && !file)
 		return api_snap_bad(err, errlen, what, "missing required field 'mem_backend'");
-	return 0;
+	if (json_object_object_get_ex(obj, "enable_diff_snapshots", &val) && json_object_get_boolean(val))
+		return api_snap_bad(err, errlen, what, "diff snapshots are not supported");
+	if (json_object_object_get_ex(obj, "resume_vm", &val))
+		s->resume_vm = json_object_get_boolean(val);
+	ret = api_snap_path(json_object_object_get(obj, "snapshot_path"), what, "snapshot_path",
+			    &s->snapshot_path, err, errlen);
+	if (!ret)
+		ret = backend ? api_parse_mem_backend(backend, s, err, errlen) :
+				api_snap_path(file, what, "mem_file_path", &s->mem_path, err, errlen);
+	if (!ret && json_object_object_get_ex(obj, "network_overrides", &val))
+		ret = api_parse_network_overrides(val, &s->overrides, err, errlen);
+	if (!ret && json_object_object_get_ex(obj, "drive_overrides", &val))
+		ret = api_parse_drive_overrides(val, &s->overrides, err, errlen);
+	return ret;
 }
