@@ -436,9 +436,8 @@ int cmd_run(int argc, char **argv)
 	if (run->opts.dry_run) {
 		char err[512];
 
-		if (run_check_config(&run->acfg.vm, err, sizeof(err)))
+		if (run_check(stdout, &run->acfg.vm, err, sizeof(err)))
 			fatal("%s", err);
-		run_check_print(stdout, &run->acfg.vm);
 		run_free(run);
 		return 0;
 	}

@@ -33,6 +33,31 @@ static int run_check_file(const char *what, const char *path, int flags, char *e
 	return ret;
 }
 
+/* The kernel, initrd and disks cfg names open as vessel will open them. */
+static int run_check_files(const struct vm_config *cfg, char *err, size_t errlen)
+{
+	int ret;
+
+	if (cfg->kernel_path) {
+		ret = run_check_file("kernel", cfg->kernel_path, O_RDONLY, err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (cfg->initrd_path) {
+		ret = run_check_file("initrd", cfg->initrd_path, O_RDONLY, err, errlen);
+		if (ret)
+			return ret;
+	}
+	for (uint32_t i = 0; i < cfg->nr_disks; i++) {
+		const struct virtio_blk_config *d = &cfg->disks[i];
+
+		ret = run_check_file("disk", d->path, d->readonly ? O_RDONLY : O_RDWR, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /*
  * --restore: the state file is read and checked completely (as the restore
  * will), the memory file must have the guest's RAM size and the snapshot's
@@ -58,51 +83,14 @@ static int run_check_snapshot(const struct vm_config *cfg, struct snapshot_file 
 		ret = -EINVAL;
 		goto out_free;
 	}
-	for (uint32_t i = 0; i < snap->cfg.vm.nr_disks; i++) {
-		const struct virtio_blk_config *d = &snap->cfg.vm.disks[i];
-
-		ret = run_check_file("disk", d->path, d->readonly ? O_RDONLY : O_RDWR, err, errlen);
-		if (ret)
-			goto out_free;
-	}
+	ret = run_check_files(&snap->cfg.vm, err, errlen);
+	if (ret)
+		goto out_free;
 	return 0;
 
 out_free:
 	snapshot_file_free(snap);
 	return ret;
-}
-
-int run_check_config(const struct vm_config *cfg, char *err, size_t errlen)
-{
-	int ret;
-
-	if (cfg->restore_state_path) {
-		struct snapshot_file snap;
-
-		ret = run_check_snapshot(cfg, &snap, err, errlen);
-		if (!ret)
-			snapshot_file_free(&snap);
-		return ret;
-	}
-
-	if (cfg->kernel_path) {
-		ret = run_check_file("kernel", cfg->kernel_path, O_RDONLY, err, errlen);
-		if (ret)
-			return ret;
-	}
-	if (cfg->initrd_path) {
-		ret = run_check_file("initrd", cfg->initrd_path, O_RDONLY, err, errlen);
-		if (ret)
-			return ret;
-	}
-	for (uint32_t i = 0; i < cfg->nr_disks; i++) {
-		const struct virtio_blk_config *d = &cfg->disks[i];
-
-		ret = run_check_file("disk", d->path, d->readonly ? O_RDONLY : O_RDWR, err, errlen);
-		if (ret)
-			return ret;
-	}
-	return 0;
 }
 
 static void run_check_print_machine(FILE *f, const struct vm_config *cfg)
@@ -111,16 +99,22 @@ static void run_check_print_machine(FILE *f, const struct vm_config *cfg)
 		", \"nets\": %" PRIu32 "}\n", cfg->nr_cpus, cfg->mem_size >> 20, cfg->nr_disks, cfg->nr_nets);
 }
 
-void run_check_print(FILE *f, const struct vm_config *cfg)
+int run_check(FILE *out, const struct vm_config *cfg, char *err, size_t errlen)
 {
 	struct snapshot_file snap;
-	char err[256];
+	int ret;
 
-	/* A restore's machine is the snapshot's (checked by run_check_config() before). */
-	if (cfg->restore_state_path && !run_check_snapshot(cfg, &snap, err, sizeof(err))) {
-		run_check_print_machine(f, &snap.cfg.vm);
-		snapshot_file_free(&snap);
-		return;
+	if (!cfg->restore_state_path) {
+		ret = run_check_files(cfg, err, errlen);
+		if (!ret)
+			run_check_print_machine(out, cfg);
+		return ret;
 	}
-	run_check_print_machine(f, cfg);
+	/* A restore's machine is the snapshot's. */
+	ret = run_check_snapshot(cfg, &snap, err, errlen);
+	if (ret)
+		return ret;
+	run_check_print_machine(out, &snap.cfg.vm);
+	snapshot_file_free(&snap);
+	return 0;
 }

@@ -11,10 +11,12 @@
 
 #include "core/vm.h"
 
-/* 0, or -errno with a one-line reason in err ("kernel FILE: No such file or directory"). */
-int run_check_config(const struct vm_config *cfg, char *err, size_t errlen);
-
-/* The one JSON line --dry-run prints for a good configuration: {"vcpus": N, "mem_size_mib": M, ...}. */
-void run_check_print(FILE *f, const struct vm_config *cfg);
+/*
+ * Checks cfg (the files it names open as they will be opened; a restore's
+ * snapshot completely) and prints the machine as one JSON line on out:
+ * {"vcpus": N, "mem_size_mib": M, "disks": D, "nets": K}. 0, or -errno with a
+ * one-line reason in err ("kernel FILE: No such file or directory").
+ */
+int run_check(FILE *out, const struct vm_config *cfg, char *err, size_t errlen);
 
 #endif
