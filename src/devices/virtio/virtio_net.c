@@ -159,7 +159,7 @@ static int virtio_net_rx_deliver(struct virtio_net *net, struct virtq *vq)
 static void virtio_net_rx_run(struct virtio_net *net)
 {
 	struct virtq *vq = &net->vdev.queues[VIRTIO_NET_RXQ];
-	bool armed = false, delivered = false;
+	bool armed = false;
 	int ret;
 
 	if (!net->active || net->broken) {
@@ -202,11 +202,10 @@ static void virtio_net_rx_run(struct virtio_net *net)
 			virtio_net_set_broken(net, "receive queue", ret);
 			break;
 		}
-		delivered |= ret == 1;
 		net->rx_len = 0;
+		if (ret == 1)
+			net->vdev.transport->signal_used(&net->vdev, VIRTIO_NET_RXQ);
 	}
-	if (delivered)
-		net->vdev.transport->signal_used(&net->vdev, VIRTIO_NET_RXQ);
 }
 
 void virtio_net_poll_rx(struct virtio_dev *vdev)
