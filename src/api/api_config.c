@@ -210,12 +210,14 @@ int api_config_parse_machine(struct json_object *obj, struct api_machine_config 
 		{ "vcpu_count", json_type_int, true },
 		{ "mem_size_mib", json_type_int, true },
 		{ "smt", json_type_boolean, false },
+		{ "huge_pages", json_type_string, false },
 	};
 	const char *what = "machine-config";
+	struct json_object *huge;
 	int64_t vcpus, mem;
 	int ret;
 
-	ret = api_fields_check(obj, fields, 3, what, err, errlen);
+	ret = api_fields_check(obj, fields, sizeof(fields) / sizeof(fields[0]), what, err, errlen);
 	if (ret)
 		return ret;
 	vcpus = json_object_get_int64(api_field_get(obj, "vcpu_count"));
@@ -235,6 +237,24 @@ int api_config_parse_machine(struct json_object *obj, struct api_machine_config 
 	}
 	out->vcpu_count = (uint32_t)vcpus;
 	out->mem_size_mib = (uint64_t)mem;
+	out->hugepage_size = 0;
+	huge = api_field_get(obj, "huge_pages");
+	if (huge) {
+		const char *h = json_object_get_string(huge);
+
+		if (!strcmp(h, "2M")) {
+			out->hugepage_size = MEM_HUGEPAGE_2M;
+		} else if (!strcmp(h, "1G")) {
+			out->hugepage_size = MEM_HUGEPAGE_1G;
+		} else if (strcmp(h, "None")) {
+			snprintf(err, errlen, "%s: field 'huge_pages' must be \"None\", \"2M\" or \"1G\"", what);
+			return -EINVAL;
+		}
+	}
+	if (out->hugepage_size && ((uint64_t)mem << 20) % out->hugepage_size) {
+		snprintf(err, errlen, "%s: field 'mem_size_mib' must be a multiple of the huge page size", what);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -356,6 +376,7 @@ void api_config_set_machine(struct api_config *cfg, const struct api_machine_con
 {
 	cfg->vm.nr_cpus = m->vcpu_count;
 	cfg->vm.mem_size = m->mem_size_mib << 20;
+	cfg->vm.mem_backing.hugepage_size = m->hugepage_size;
 }
 
 /* The disk's index by drive id; command-line disks are "diskN". */
@@ -569,6 +590,9 @@ struct json_object *api_config_machine_to_json(const struct api_config *cfg)
 	json_object_object_add(m, "vcpu_count", json_object_new_int64(cfg->vm.nr_cpus));
 	json_object_object_add(m, "mem_size_mib", json_object_new_int64((int64_t)(cfg->vm.mem_size >> 20)));
 	json_object_object_add(m, "smt", json_object_new_boolean(false));
+	json_object_object_add(m, "huge_pages", json_object_new_string(
+		cfg->vm.mem_backing.hugepage_size == MEM_HUGEPAGE_1G ? "1G" :
+		cfg->vm.mem_backing.hugepage_size == MEM_HUGEPAGE_2M ? "2M" : "None"));
 	return m;
 }
 

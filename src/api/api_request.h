@@ -48,6 +48,7 @@ struct api_boot_source {
 struct api_machine_config {
 	uint32_t vcpu_count;
 	uint64_t mem_size_mib;
+	uint64_t hugepage_size;     /* "huge_pages": "None" 0, "2M", "1G" */
 };
 
 struct api_drive {

@@ -6,13 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/size.h"
+
 static int disk_option_bool(const char *key, const char *val, bool *out, char *err, size_t errlen)
 {
-	if (!strcmp(val, "on")) {
-		*out = true;
-	} else if (!strcmp(val, "off")) {
-		*out = false;
-	} else {
+	if (onoff_parse(val, out)) {
 		snprintf(err, errlen, "--disk %s='%s': expected 'on' or 'off'", key, val);
 		return -EINVAL;
 	}

@@ -256,21 +256,23 @@ static uint64_t process_peak_rss_kib(void)
 
 /*
  * One line for benchmarks and curious users. vmm_kib is the peak RSS minus
- * the guest RAM resident at exit: the memory vessel itself used.
+ * the guest RAM resident at exit: the memory vessel itself used. Huge
+ * pages (hugetlbfs) never count in RSS, so there it is the peak RSS.
  */
 static void print_stats(const struct vm *vm, uint64_t start_ns)
 {
 	struct vm_stats st;
-	uint64_t peak = process_peak_rss_kib(), guest;
+	uint64_t peak = process_peak_rss_kib(), guest, in_rss;
 
 	vm_get_stats(vm, &st);
 	guest = st.guest_resident >> 10;
+	in_rss = vm->cfg.mem_backing.hugepage_size ? 0 : guest;
 	fprintf(stderr, "vessel: stats: exits=%" PRIu64 " io=%" PRIu64 " mmio=%" PRIu64
 		" start_to_guest_us=%" PRIu64 " peak_rss_kib=%" PRIu64 " guest_resident_kib=%" PRIu64
 		" vmm_kib=%" PRIu64 "\n",
 		st.exits, st.exits_io, st.exits_mmio,
 		st.first_run_ns > start_ns ? (st.first_run_ns - start_ns) / 1000 : 0,
-		peak, guest, peak > guest ? peak - guest : 0);
+		peak, guest, peak > in_rss ? peak - in_rss : 0);
 }
 
 

@@ -19,10 +19,10 @@
 #include "cli/commands.h"
 #include "cli/clone_option.h"
 #include "cli/disk_option.h"
+#include "cli/memory_option.h"
 #include "cli/net_option.h"
 #include "cli/size.h"
 
-#define MIN_MEMORY (16ULL << 20)
 #define DEFAULT_MEMORY (256ULL << 20)
 
 /* Long options without a short form; above any char so they never collide. */
@@ -47,7 +47,12 @@ static const char usage_text[] =
 "  -i, --initrd FILE       initial ramdisk\n"
 "  -a, --cmdline STRING    kernel command line (default: \"console=ttyS0\")\n"
 "  -c, --cpus N            number of vCPUs (default 1)\n"
-"  -m, --memory SIZE       guest RAM, e.g. 512M, 4G; a bare number is MiB (default 256M)\n"
+"  -m, --memory SIZE[,hugepages=on][,hugepage_size=2M|1G][,prefault=on][,mergeable=on]\n"
+"                          guest RAM, e.g. 512M, 4G; a bare number is MiB (default 256M);\n"
+"                          hugepages=on: backed by reserved huge pages (2M unless\n"
+"                          hugepage_size=1G); prefault=on: all of it touched before the\n"
+"                          guest runs; mergeable=on: KSM may merge identical pages\n"
+"                          (small pages only, so no transparent huge pages)\n"
 "      --rng               add a virtio-rng device (/dev/hwrng), fed by getrandom()\n"
 "      --console DEVICE    where the terminal's input goes: serial (default: COM1,\n"
 "                          ttyS0) or virtio (a virtio-console, hvc0; output from\n"
@@ -136,22 +141,12 @@ static uint64_t host_memory_limit(void)
 	return ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
 }
 
-static void parse_memory(const char *arg, uint64_t *mem_size)
+static void parse_memory(const char *arg, struct vm_config *cfg)
 {
-	uint64_t limit = host_memory_limit();
-	int ret = size_parse(arg, mem_size);
+	char err[256];
 
-	if (ret == -ERANGE)
-		usage_error("--memory '%s': too large", arg);
-	if (ret)
-		usage_error("--memory '%s': not a size (examples: 512M, 4G, 1024)", arg);
-	if (*mem_size < MIN_MEMORY)
-		usage_error("--memory '%s': at least %llu MiB is needed", arg, MIN_MEMORY >> 20);
-	if (*mem_size > limit)
-		usage_error("--memory '%s': more than this host has (%llu MiB of RAM and swap)",
-			    arg, (unsigned long long)(limit >> 20));
-	/* Guest RAM is mapped in 2 MiB-friendly page units. */
-	*mem_size = (*mem_size + 4095) & ~4095ULL;
+	if (memory_option_parse(arg, host_memory_limit(), &cfg->mem_size, &cfg->mem_backing, err, sizeof(err)))
+		usage_error("%s", err);
 }
 
 static void parse_cpus(const char *arg, uint32_t *nr_cpus)
@@ -256,7 +251,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 		case 'i': o->machine_opt = option_given(argv); cfg->initrd_path = optarg; break;
 		case 'a': o->machine_opt = option_given(argv); cfg->cmdline = optarg; break;
 		case 'c': o->machine_opt = option_given(argv); parse_cpus(optarg, &cfg->nr_cpus); o->cpus_given = true; break;
-		case 'm': o->machine_opt = option_given(argv); parse_memory(optarg, &cfg->mem_size); o->memory_given = true; break;
+		case 'm': o->machine_opt = option_given(argv); parse_memory(optarg, cfg); o->memory_given = true; break;
 		case 'R':
 			if (!strcmp(optarg, "restart") || !strcmp(optarg, "reboot"))
 				o->on_reboot = ON_REBOOT_RESTART;

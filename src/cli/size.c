@@ -66,3 +66,14 @@ int count_parse(const char *str, uint64_t max, uint64_t *value)
 	*value = v;
 	return 0;
 }
+
+int onoff_parse(const char *str, bool *on)
+{
+	if (!strcmp(str, "on"))
+		*on = true;
+	else if (!strcmp(str, "off"))
+		*on = false;
+	else
+		return -EINVAL;
+	return 0;
+}

@@ -82,30 +82,27 @@ static int vm_map_ram(struct vm *vm, char *err, size_t errlen)
 		return n;
 	}
 	if (vm->cfg.restore_mem_path) {
+		if (vm->cfg.mem_backing.hugepage_size) {
+			snprintf(err, errlen, "memory: huge pages cannot back a snapshot's or a migration's RAM "
+				 "(it is mapped from its file)");
+			return -EINVAL;
+		}
 		ret = vm_map_ram_file(vm, err, errlen);
 		if (ret)
 			return ret;
 		goto out_mapped;
 	}
-	/* MAP_NORESERVE: guest RAM is touched lazily, as the guest uses it. */
-	vm->ram = mmap(NULL, vm->cfg.mem_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->ram == MAP_FAILED) {
-		ret = -errno;
+	ret = mem_backing_map(&vm->cfg.mem_backing, vm->cfg.mem_size, &vm->ram, err, errlen);
+	if (ret) {
 		vm->ram = NULL;
-		snprintf(err, errlen, "memory: cannot map %llu MiB of guest RAM: %s",
-			 (unsigned long long)(vm->cfg.mem_size >> 20), strerror(errno));
 		return ret;
 	}
 	vm->ram_map_size = vm->cfg.mem_size;
-	/*
-	 * Transparent huge pages, as QEMU does for guest RAM: 512 times fewer
-	 * host faults when the guest first touches its memory, and fewer TLB
-	 * misses after. Advisory: where THP is off this changes nothing.
-	 */
-	if (madvise(vm->ram, vm->ram_map_size, MADV_HUGEPAGE))
-		log_debug("madvise(MADV_HUGEPAGE): %s", strerror(errno));
 out_mapped:
+	ret = mem_backing_apply(&vm->cfg.mem_backing, vm->ram, vm->ram_map_size,
+				vm->cfg.restore_mem_path != NULL, err, errlen);
+	if (ret)
+		return ret;
 	for (int i = 0; i < n; i++) {
 		struct kvm_userspace_memory_region region = {
 			.slot = i,

@@ -19,6 +19,7 @@
 #include "core/event_loop.h"
 #include "core/guest_mem.h"
 #include "core/kvm.h"
+#include "core/mem_backing.h"
 #include "devices/virtio/virtio_blk.h"
 #include "net/net_config.h"
 
@@ -49,6 +50,7 @@ enum vm_console_device {
 struct vm_config {
 	uint32_t nr_cpus;
 	uint64_t mem_size;
+	struct mem_backing mem_backing;
 	const char *kernel_path;
 	const char *initrd_path;
 	const char *cmdline;

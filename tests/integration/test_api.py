@@ -120,6 +120,8 @@ h.check(d and "vcpu_count" in d["fault_message"], "the mistyped field is named")
 d = expect_fault("missing field", curl("PUT", "/boot-source", {"boot_args": "x"}))
 h.check(d and "kernel_image_path" in d["fault_message"], "the missing field is named")
 expect_fault("smt true", curl("PUT", "/machine-config", {"vcpu_count": 1, "mem_size_mib": 64, "smt": True}))
+expect_fault("bad huge_pages", curl("PUT", "/machine-config",
+                                    {"vcpu_count": 1, "mem_size_mib": 64, "huge_pages": "4K"}))
 expect_fault("zero vCPUs", curl("PUT", "/machine-config", {"vcpu_count": 0, "mem_size_mib": 64}))
 expect_fault("drive id mismatch", curl("PUT", "/drives/a", {"drive_id": "b", "path_on_host": "/x",
                                                              "is_root_device": False}))
@@ -149,7 +151,7 @@ expect_ok("PUT /boot-source", curl("PUT", "/boot-source",
 expect_ok("PUT /machine-config", curl("PUT", "/machine-config",
                                       {"vcpu_count": 2, "mem_size_mib": MEM_MIB, "smt": False}))
 code, mc, _ = curl("GET", "/machine-config")
-h.check(code == 200 and mc == {"vcpu_count": 2, "mem_size_mib": MEM_MIB, "smt": False},
+h.check(code == 200 and mc == {"vcpu_count": 2, "mem_size_mib": MEM_MIB, "smt": False, "huge_pages": "None"},
         f"GET /machine-config ({mc})")
 expect_ok("PUT /drives/rootfs", curl("PUT", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": disk_a,
                                                                "is_root_device": True, "is_read_only": True}))

@@ -131,6 +131,14 @@ static void test_machine_config(void)
 		       &req, &resp), 0);
 	CHECK_EQ(req.u.machine.vcpu_count, 4);
 	CHECK_EQ(req.u.machine.mem_size_mib, 512);
+	CHECK_EQ(req.u.machine.hugepage_size, 0);
+	CHECK_EQ(route("PUT", "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 64, \"huge_pages\": \"2M\"}",
+		       &req, &resp), 0);
+	CHECK_EQ(req.u.machine.hugepage_size, 2u << 20);
+	expect_fault("PUT", "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 64, \"huge_pages\": \"4K\"}",
+		     400, "'huge_pages' must be");
+	expect_fault("PUT", "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 65, \"huge_pages\": \"2M\"}",
+		     400, "multiple of the huge page size");
 	expect_fault("PUT", "/machine-config", "{\"mem_size_mib\": 512}", 400, "missing required field 'vcpu_count'");
 	expect_fault("PUT", "/machine-config", "{\"vcpu_count\": 1}", 400, "missing required field 'mem_size_mib'");
 	expect_fault("PUT", "/machine-config", "{\"vcpu_count\": \"1\", \"mem_size_mib\": 64}", 400,
