@@ -14,6 +14,12 @@ import subprocess
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 QEMU_CPU = "host,-arch-capabilities"  # plain "host" aborts on kvm_pvm
+LINUX_FETCH = os.path.join(ROOT, "tests", "linux", "fetch.sh")
+
+
+def is_pvm_host():
+    """kvm_pvm: guest kernel mode is emulated, so a Linux guest needs minutes to boot."""
+    return os.path.exists("/sys/module/kvm_pvm")
 
 
 def host_description():
@@ -26,8 +32,7 @@ def host_description():
                     break
     except OSError:
         pass
-    kvm = ("kvm_pvm (nested, guest kernel mode emulated)"
-           if os.path.exists("/sys/module/kvm_pvm") else "KVM")
+    kvm = "kvm_pvm (nested, guest kernel mode emulated)" if is_pvm_host() else "KVM"
     return "%s, %d CPUs, %s, Linux %s" % (model, os.cpu_count() or 0, kvm, platform.release())
 
 
@@ -44,10 +49,26 @@ def vessel_argv(vessel, kernel, cmdline, cpus, memory, extra):
             "--cpus", str(cpus), "--memory", memory] + list(extra)
 
 
-def qemu_argv(kernel, cmdline, cpus, memory, extra, machine="q35", qemu="qemu-system-x86_64"):
-    return [qemu, "-enable-kvm", "-cpu", QEMU_CPU, "-M", machine, "-smp", str(cpus),
-            "-m", memory, "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
-            "-kernel", kernel, "-append", cmdline] + list(extra)
+def qemu_argv(kernel, cmdline, cpus, memory, extra, machine="q35", qemu="qemu-system-x86_64",
+              accel="kvm"):
+    """accel "tcg" (QEMU's emulator, -cpu max) is for checking a pipeline on
+    hosts where guest kernels do not run natively, never for numbers."""
+    accel_args = ["-enable-kvm", "-cpu", QEMU_CPU] if accel == "kvm" else ["-accel", accel, "-cpu", "max"]
+    return [qemu] + accel_args + ["-M", machine, "-smp", str(cpus),
+                                  "-m", memory, "-nographic", "-no-reboot", "-nodefaults",
+                                  "-serial", "stdio", "-kernel", kernel, "-append", cmdline] + list(extra)
+
+
+def fetch_linux_guest(*flags):
+    """The Debian Linux guest from tests/linux/fetch.sh (cached): a dict with
+    kernel, initrd, maybe vmlinux and, with "--with-fio", initrd_fio. Raises
+    RuntimeError with fetch.sh's last error line."""
+    p = subprocess.run(["bash", LINUX_FETCH] + list(flags), stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        last = (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1]
+        raise RuntimeError(last)
+    return dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
 
 
 def run_guest(argv, timeout=600):

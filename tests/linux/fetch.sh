@@ -10,15 +10,25 @@
 #     modules=<list>, runs the test scripts the command line names
 #     (vessel.run=blk,net runs tests/linux/guest/blk.sh then net.sh) and
 #     powers off.
+#   - with --with-fio, a second initramfs, initrd-fio.img: the same tree
+#     plus fio and its whole shared-library closure (as `ldd` lists it,
+#     with the dynamic loader) and /tests/fio (tests/linux/guest/fio.sh,
+#     vessel.run=fio). fio and the libraries are copied from the HOST's
+#     installed Debian fio package (`apt-get install fio`), so they match
+#     this Debian release; about 80 MiB unpacked. The default initramfs does
+#     not change (it has no fio and no /tests/fio).
 #
 # Everything is cached in ${VESSEL_CACHE:-$HOME/.cache/vessel}/linux; a
 # second run downloads nothing. On success stdout is exactly:
 #   kernel=<path to vmlinuz>
 #   initrd=<path to initramfs>
 #   vmlinux=<path to vmlinux>      (only if it could be extracted)
+#   initrd_fio=<path to initramfs with fio>   (once --with-fio built it)
 # and the same lines are in <cache>/linux/paths. Progress goes to stderr.
 #
-# Usage: fetch.sh [--force]     (--force rebuilds the initramfs and vmlinux)
+# Usage: fetch.sh [--force] [--with-fio]
+#   --force      rebuild the initramfs and vmlinux
+#   --with-fio   also build initrd-fio.img (needs the host's fio package)
 set -euo pipefail
 
 CACHE="${VESSEL_CACHE:-$HOME/.cache/vessel}/linux"
@@ -26,19 +36,28 @@ DEBS="$CACHE/debs"
 META_PKG=linux-image-cloud-amd64
 MODULES="virtio virtio_ring virtio_pci virtio_blk virtio_net virtio_console"
 FORCE=0
+WITH_FIO=0
+HOST_FIO=/usr/bin/fio
 
 log() { echo "fetch.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-case "${1:-}" in
---force) FORCE=1 ;;
-"") ;;
-*) echo "usage: $0 [--force]" >&2; exit 2 ;;
-esac
+for arg in "$@"; do
+	case $arg in
+	--force) FORCE=1 ;;
+	--with-fio) WITH_FIO=1 ;;
+	*) echo "usage: $0 [--force] [--with-fio]" >&2; exit 2 ;;
+	esac
+done
 
 for t in apt-get apt-cache dpkg-deb od dd sha256sum find sort; do
 	command -v "$t" >/dev/null || die "$t not found (this script needs a Debian host)"
 done
+
+if [ $WITH_FIO = 1 ]; then
+	[ -x "$HOST_FIO" ] && command -v ldd >/dev/null ||
+		die "--with-fio copies $HOST_FIO from the host's fio package: apt-get install fio"
+fi
 
 APT_OPTS=()
 # As root apt drops to _apt for downloads, which cannot write into $HOME.
@@ -85,7 +104,8 @@ KPKG=$(resolve_kernel_pkg) || true
 if [ -z "$KPKG" ]; then
 	# Fresh machine without package lists, or no network: a previous result
 	# is good enough; otherwise fetch the lists once.
-	if [ -f "$CACHE/paths" ] && [ $FORCE = 0 ]; then
+	if [ -f "$CACHE/paths" ] && [ $FORCE = 0 ] &&
+	   { [ $WITH_FIO = 0 ] || grep -q '^initrd_fio=' "$CACHE/paths"; }; then
 		log "cannot resolve $META_PKG; using the cached guest"
 		cat "$CACHE/paths"
 		exit 0
@@ -102,9 +122,21 @@ STAMP="$OUT/.stamp"
 # editing /init or a test script rebuilds.
 GUEST_DIR="$(cd "$(dirname "$0")" && pwd)/guest"
 STAMP_WANT="$KPKG $(cat "$0" "$GUEST_DIR"/* | sha256sum | cut -d' ' -f1)"
+# The fio initramfs also depends on the host's fio (upgraded with apt).
+FIO_STAMP="$OUT/.stamp-fio"
+fio_stamp_want() {
+	echo "$STAMP_WANT $(dpkg-query -W -f='${Version}' fio 2>/dev/null)" \
+		"$(sha256sum "$HOST_FIO" | cut -d' ' -f1)"
+}
+fio_current() {
+	[ $WITH_FIO = 0 ] && return 0
+	[ -f "$FIO_STAMP" ] && [ "$(cat "$FIO_STAMP")" = "$(fio_stamp_want)" ] &&
+		[ -f "$OUT/initrd-fio.img" ] &&
+		grep -qx "initrd_fio=$OUT/initrd-fio.img" "$CACHE/paths"
+}
 
 if [ $FORCE = 0 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_WANT" ] &&
-   [ -f "$CACHE/paths" ] && grep -qx "kernel=$OUT/vmlinuz" "$CACHE/paths"; then
+   [ -f "$CACHE/paths" ] && grep -qx "kernel=$OUT/vmlinuz" "$CACHE/paths" && fio_current; then
 	cat "$CACHE/paths"
 	exit 0
 fi
@@ -197,6 +229,7 @@ for a in $("$BB" --list); do
 	[ "$a" = busybox ] || ln -s busybox "$IRD/bin/$a"
 done
 for f in "$GUEST_DIR"/*.sh; do
+	[ "$(basename "$f")" = fio.sh ] && continue	# only in initrd-fio.img
 	install -m 755 "$f" "$IRD/tests/$(basename "$f" .sh)"
 done
 install -m 755 "$GUEST_DIR/udhcpc.script" "$IRD/etc/udhcpc.script"
@@ -250,6 +283,32 @@ chmod 755 "$IRD/init"
 
 (cd "$IRD" && find . | sort | "$BB" cpio -o -H newc 2>/dev/null) | "$BB" gzip -9 >"$WORK/initrd.img"
 [ -s "$WORK/initrd.img" ] || die "empty initramfs"
+
+# The fio flavour: the same tree plus the host's fio, every library ldd
+# lists (at the same paths, so RUNPATHs such as .../ceph still resolve) and
+# the loader. All of fio's I/O engines are built into the binary.
+add_fio() {
+	local root=$1 deps lib
+	deps=$(ldd "$HOST_FIO") || die "ldd $HOST_FIO failed"
+	if grep -q "not found" <<<"$deps"; then
+		die "ldd $HOST_FIO: $(grep "not found" <<<"$deps" | head -n1)"
+	fi
+	install -m 755 "$HOST_FIO" "$root/bin/fio"
+	for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' <<<"$deps"); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+	install -m 755 "$GUEST_DIR/fio.sh" "$root/tests/fio"
+	log "fio: $("$HOST_FIO" --version) with $(grep -c '=>' <<<"$deps") libraries" \
+		"($(du -sm "$root" | cut -f1) MiB unpacked)"
+}
+if [ $WITH_FIO = 1 ]; then
+	add_fio "$IRD"
+	(cd "$IRD" && find . | sort | "$BB" cpio -o -H newc 2>/dev/null) |
+		"$BB" gzip -9 >"$WORK/initrd-fio.img"
+	[ -s "$WORK/initrd-fio.img" ] || die "empty fio initramfs"
+	fio_stamp_want >"$WORK/.stamp-fio"
+fi
 
 # vmlinux: the bzImage's payload (boot protocol >= 2.08 gives its offset
 # and length) decompressed. The kernel appends the uncompressed size as a
@@ -308,6 +367,7 @@ done
 	echo "kernel=$OUT/vmlinuz"
 	echo "initrd=$OUT/initrd.img"
 	if [ $HAVE_VMLINUX = 1 ]; then echo "vmlinux=$OUT/vmlinux"; fi
+	if [ $WITH_FIO = 1 ]; then echo "initrd_fio=$OUT/initrd-fio.img"; fi
 } >"$CACHE/paths.new"
 mv "$CACHE/paths.new" "$CACHE/paths"
 cat "$CACHE/paths"
