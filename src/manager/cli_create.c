@@ -13,7 +13,7 @@
 #include "manager/state_dir.h"
 
 static const char usage_text[] =
-"Usage: vessel create NAME [--restart POLICY] [--state-dir DIR] [RUN OPTIONS...]\n"
+"Usage: vessel create NAME [--restart POLICY] [--reserve] [--state-dir DIR] [RUN OPTIONS...]\n"
 "Define a VM in the manager (vessel daemon). RUN OPTIONS are those of\n"
 "'vessel run' (see vessel run --help), checked now with 'vessel run --dry-run';\n"
 "the manager sets --api-sock, --console-sock and --status-file itself.\n"
@@ -24,6 +24,9 @@ static const char usage_text[] =
 "      --restart POLICY  when the manager restarts the VM after it ended on its\n"
 "                        own: no (default), on-failure (non-zero exit status) or\n"
 "                        always; at most 5 restarts in 60 s, then 'failed'\n"
+"      --reserve         hold the VM's memory and vCPUs in the manager from now\n"
+"                        until 'vessel rm', so that it can always start; refused\n"
+"                        if they are not free now (vessel daemon --max-memory)\n"
 "      --state-dir DIR   the manager's state directory (see vessel daemon --help)\n"
 "  -h, --help            this help\n"
 "\n"
@@ -176,7 +179,7 @@ int cmd_create(int argc, char **argv)
 	char **run_args;
 	int nr_run = 0, ret;
 	char path[128];
-	bool missing;
+	bool missing, reserve = false;
 
 	run_args = calloc((size_t)argc, sizeof(*run_args));
 	if (!run_args)
@@ -191,6 +194,8 @@ int cmd_create(int argc, char **argv)
 			state_dir = v;
 		} else if ((v = cli_take_value(argc, argv, &i, "--restart", &missing)) || missing) {
 			restart = v;
+		} else if (!strcmp(argv[i], "--reserve")) {
+			reserve = true;
 		} else if (!name && argv[i][0] != '-') {
 			name = argv[i];
 		} else if (!name) {
@@ -227,6 +232,8 @@ int cmd_create(int argc, char **argv)
 	json_object_object_add(body, "args", args);
 	if (restart)
 		json_object_object_add(body, "restart", json_object_new_string(restart));
+	if (reserve)
+		json_object_object_add(body, "reserve", json_object_new_boolean(true));
 	snprintf(path, sizeof(path), "/vms/%s", name);
 	ret = mgr_client_call(&c, "PUT", path, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN),
 			      &answer, NULL, false);

@@ -62,6 +62,21 @@ static void cli_uptime(char *buf, size_t len, int64_t ms)
 		snprintf(buf, len, "%" PRId64 "d%02" PRId64 "h", s / 86400, s % 86400 / 3600);
 }
 
+/* "committed: 3 of 32 vCPUs, 400 of 23552 MiB": what running and reserved VMs hold (GET /). */
+static void cli_print_committed(struct mgr_client *c)
+{
+	struct json_object *info, *res, *mem, *cpus;
+
+	if (mgr_client_call(c, "GET", "/", NULL, &info, NULL, false))
+		return;
+	if (json_object_object_get_ex(info, "resources", &res) &&
+	    json_object_object_get_ex(res, "memory_mib", &mem) && json_object_object_get_ex(res, "vcpus", &cpus))
+		printf("committed: %" PRId64 " of %" PRId64 " vCPUs, %" PRId64 " of %" PRId64 " MiB\n",
+		       cli_int(cpus, "committed", 0), cli_int(cpus, "capacity", 0), cli_int(mem, "committed", 0),
+		       cli_int(mem, "capacity", 0));
+	json_object_put(info);
+}
+
 int cmd_ls(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -118,5 +133,6 @@ int cmd_ls(int argc, char **argv)
 		       cli_int(vm, "vcpus", 0), mem, up, pid);
 	}
 	json_object_put(list);
+	cli_print_committed(&c);
 	return 0;
 }

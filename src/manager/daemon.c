@@ -28,7 +28,7 @@
 #define MGR_LOCK_FILE "vesseld.lock"
 
 static const char usage_text[] =
-"Usage: vessel daemon [--state-dir DIR] [-v]\n"
+"Usage: vessel daemon [--state-dir DIR] [--max-memory SIZE|N%] [--cpu-overcommit R] [-v]\n"
 "Run the VM manager in the foreground: it keeps VM definitions in the state\n"
 "directory, runs each VM as its own 'vessel run' process, supervises it and\n"
 "serves its API on DIR/vesseld.sock (docs/manager.md). Run it under systemd\n"
@@ -38,6 +38,13 @@ static const char usage_text[] =
 "      --state-dir DIR  where definitions and VM sockets live (default:\n"
 "                       $VESSEL_STATE_DIR, else /var/lib/vessel for root,\n"
 "                       ~/.local/state/vessel for other users)\n"
+"      --max-memory SIZE|N%\n"
+"                       memory VMs may hold: their guest RAM plus 16 MiB each,\n"
+"                       while running (or from create, with 'create --reserve');\n"
+"                       a start beyond it is refused (default: the host's RAM\n"
+"                       minus 512 MiB)\n"
+"      --cpu-overcommit R\n"
+"                       vCPUs VMs may hold per online host CPU (default 16)\n"
 "  -v, --verbose        log every request on stderr\n"
 "  -h, --help           this help\n"
 "\n"
@@ -72,11 +79,6 @@ const char *mgr_vm_state_name(enum mgr_vm_state state)
 					     "migrated" };
 
 	return (unsigned)state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown";
-}
-
-bool mgr_vm_is_active(const struct mgr_vm *vm)
-{
-	return vm->state == MGR_VM_RUNNING || vm->state == MGR_VM_PAUSED || vm->state == MGR_VM_STOPPING;
 }
 
 struct mgr_vm *mgr_vm_find(struct mgr_daemon *d, const char *name)
@@ -250,7 +252,8 @@ static int mgr_daemon_run(struct mgr_daemon *d)
 	}
 	for (struct mgr_vm *vm = d->vms; vm; vm = vm->next)
 		running += mgr_vm_is_active(vm);
-	mgr_log("listening on %s (pid %d, %d VM(s) running)", d->sock_path, (int)getpid(), running);
+	mgr_log("listening on %s (pid %d, %d VM(s) running; VMs may hold %llu MiB and %u vCPUs)", d->sock_path,
+		(int)getpid(), running, (unsigned long long)d->cap.mem_mib, d->cap.vcpus);
 
 	ret = mgr_event_loop(d, sig_fd) ? 1 : 0;
 	/* Joins the request threads: nothing touches the VM list after this. */
@@ -278,8 +281,14 @@ int cmd_daemon(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "max-memory", required_argument, NULL, 'm' },
+		{ "cpu-overcommit", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *max_memory = NULL;
+	double overcommit = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN), pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	char err[256], *end;
 	static struct mgr_daemon daemon;   /* large (paths); one per process */
 	const char *state_override = NULL;
 	char dir[PATH_MAX];
@@ -290,6 +299,15 @@ int cmd_daemon(int argc, char **argv)
 		switch (opt) {
 		case 'd': state_override = optarg; break;
 		case 'v': daemon.verbose++; break;
+		case 'm': max_memory = optarg; break;
+		case 'c':
+			overcommit = strtod(optarg, &end);
+			if (end == optarg || *end || !(overcommit > 0)) {
+				fprintf(stderr, "vessel: --cpu-overcommit '%s': expected a ratio above 0 (e.g. 4, 1.5)\n"
+					"Try 'vessel daemon --help'.\n", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case ':':
 			fprintf(stderr, "vessel: option '%s' needs a value\nTry 'vessel daemon --help'.\n", argv[optind - 1]);
@@ -301,6 +319,12 @@ int cmd_daemon(int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "vessel: unexpected argument '%s'\nTry 'vessel daemon --help'.\n", argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	if (mgr_capacity_init(&daemon.cap, max_memory, overcommit,
+			      pages > 0 && page > 0 ? ((uint64_t)pages * (uint64_t)page) >> 20 : 0,
+			      cpus > 0 ? (uint32_t)cpus : 1, err, sizeof(err))) {
+		fprintf(stderr, "vessel: %s\nTry 'vessel daemon --help'.\n", err);
 		return CLI_EXIT_USAGE;
 	}
 	ret = manager_state_dir(state_override, dir, sizeof(dir));

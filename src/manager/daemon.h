@@ -9,6 +9,7 @@
  *   daemon_api.c        the HTTP API: requests routed by daemon_routes.c, carried out
  *   daemon_move.c       ... snapshot and migrate, which take a VM elsewhere
  *   daemon_json.c       a VM as JSON, for GET /vms
+ *   daemon_admission.c  the memory and vCPUs VMs may hold; the check before a start
  * One mutex guards the VM list and every VM's fields; API requests run in
  * their own threads (one per connection), the supervisor on the main thread.
  */
@@ -21,6 +22,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "manager/daemon_admission.h"
 #include "manager/daemon_routes.h"
 #include "manager/state_dir.h"
 
@@ -58,6 +60,7 @@ struct mgr_vm {
 	enum mgr_restart restart;
 	uint32_t vcpus;
 	uint64_t mem_mib;
+	bool reserve;               /* holds its memory and vCPUs from create to rm (daemon_admission.h) */
 	/* Supervision (state.json) */
 	enum mgr_vm_state state;
 	pid_t pid;                  /* the monitor, while running/paused/stopping */
@@ -82,6 +85,7 @@ struct mgr_daemon {
 	char sock_path[PATH_MAX];
 	pthread_mutex_t lock;
 	struct mgr_vm *vms;
+	struct mgr_capacity cap;    /* what VMs may hold (--max-memory, --cpu-overcommit) */
 	int epoll_fd;
 	int verbose;
 };
@@ -91,7 +95,11 @@ void mgr_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int64_t mgr_now_ms(void);
 const char *mgr_vm_state_name(enum mgr_vm_state state);
-bool mgr_vm_is_active(const struct mgr_vm *vm);         /* running, paused or stopping */
+/* Running, paused or stopping: its monitor process exists. */
+static inline bool mgr_vm_is_active(const struct mgr_vm *vm)
+{
+	return vm->state == MGR_VM_RUNNING || vm->state == MGR_VM_PAUSED || vm->state == MGR_VM_STOPPING;
+}
 struct mgr_vm *mgr_vm_find(struct mgr_daemon *d, const char *name);
 void mgr_vm_free(struct mgr_vm *vm);
 int mgr_vm_path(const struct mgr_daemon *d, const struct mgr_vm *vm, const char *file, char *buf, size_t len);
@@ -155,5 +163,7 @@ void mgr_migrate_status(struct mgr_daemon *d, const struct mgr_request *req, str
 
 /* daemon_json.c */
 struct json_object *mgr_vm_to_json(const struct mgr_vm *vm);
+/* {"memory_mib": {"capacity", "committed"}, "vcpus": {...}, "vm_overhead_mib"}, for GET / */
+struct json_object *mgr_resources_json(const struct mgr_daemon *d);
 
 #endif

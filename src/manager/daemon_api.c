@@ -44,6 +44,7 @@ static void mgr_info(struct mgr_daemon *d, struct api_response *resp)
 	json_object_object_add(obj, "pid", json_object_new_int64(getpid()));
 	json_object_object_add(obj, "state_dir", json_object_new_string(d->state_dir));
 	json_object_object_add(obj, "vms", json_object_new_int64(n));
+	json_object_object_add(obj, "resources", mgr_resources_json(d));
 	mgr_reply_json(resp, 200, obj);
 }
 
@@ -146,6 +147,7 @@ static bool mgr_vm_socket_paths_fit(struct mgr_daemon *d, struct mgr_vm *vm)
 static void mgr_create(struct mgr_daemon *d, struct mgr_request *req, struct api_response *resp)
 {
 	struct mgr_vm *vm;
+	char err[512];
 	bool exists;
 
 	pthread_mutex_lock(&d->lock);
@@ -177,12 +179,16 @@ static void mgr_create(struct mgr_daemon *d, struct mgr_request *req, struct api
 	/* The definition takes the parsed arguments over. */
 	vm->args = req->args;
 	vm->nr_args = req->nr_args;
+	vm->reserve = req->reserve;
 	req->args = NULL;
 	req->nr_args = 0;
 
 	pthread_mutex_lock(&d->lock);
 	if (mgr_vm_find(d, vm->name)) {
 		api_response_error(resp, 409, "VM '%s' already exists", vm->name);
+		mgr_vm_free(vm);
+	} else if (vm->reserve && mgr_admit(&d->cap, d->vms, vm, err, sizeof(err))) {
+		api_response_error(resp, 409, "cannot reserve for VM '%s': %s", vm->name, err);
 		mgr_vm_free(vm);
 	} else if (mgr_store_save_config(d, vm) || mgr_store_save_state(d, vm)) {
 		api_response_error(resp, 500, "cannot write the definition of VM '%s' (see the daemon's log)", vm->name);
@@ -296,7 +302,8 @@ static void mgr_stop(struct mgr_daemon *d, struct mgr_vm *vm, uint32_t timeout_m
 static void mgr_action(struct mgr_daemon *d, struct mgr_request *req, struct api_response *resp)
 {
 	struct mgr_vm *vm;
-	char err[256];
+	char err[512];
+	int ret;
 
 	pthread_mutex_lock(&d->lock);
 	vm = mgr_vm_find(d, req->name);
@@ -312,8 +319,9 @@ static void mgr_action(struct mgr_daemon *d, struct mgr_request *req, struct api
 		/* A start by the user gives the restart policy a fresh budget. */
 		vm->restarts = 0;
 		memset(vm->restart_ms, 0, sizeof(vm->restart_ms));
-		if (mgr_vm_start(d, vm, err, sizeof(err)))
-			api_response_error(resp, 500, "VM '%s': %s", vm->name, err);
+		ret = mgr_vm_start(d, vm, err, sizeof(err));
+		if (ret)
+			api_response_error(resp, ret == -ENOSPC ? 409 : 500, "VM '%s': %s", vm->name, err);
 		else
 			mgr_api_reply_vm(resp, 200, vm);
 		goto out;

@@ -138,7 +138,7 @@ static int mgr_parse_args(struct json_object *arr, struct mgr_request *req, char
 
 static int mgr_parse_create(struct json_object *obj, struct mgr_request *req, char *err, size_t errlen)
 {
-	static const char *const fields[] = { "args", "restart" };
+	static const char *const fields[] = { "args", "restart", "reserve" };
 	struct json_object *val;
 	int ret;
 
@@ -156,6 +156,13 @@ static int mgr_parse_create(struct json_object *obj, struct mgr_request *req, ch
 				 "(expected no, on-failure or always)", json_object_get_string(val));
 			return -EINVAL;
 		}
+	}
+	if (json_object_object_get_ex(obj, "reserve", &val)) {
+		if (!json_object_is_type(val, json_type_boolean)) {
+			snprintf(err, errlen, "create: field 'reserve' must be a boolean");
+			return -EINVAL;
+		}
+		req->reserve = json_object_get_boolean(val);
 	}
 	if (!json_object_object_get_ex(obj, "args", &val)) {
 		snprintf(err, errlen, "create: missing required field 'args'");

@@ -48,6 +48,7 @@ struct mgr_request {
 	char **args;
 	int nr_args;
 	enum mgr_restart restart;
+	bool reserve;
 	/* MGR_OP_ACTION */
 	enum mgr_action action;
 	uint32_t timeout_ms;

@@ -70,6 +70,7 @@ int mgr_store_save_config(struct mgr_daemon *d, const struct mgr_vm *vm)
 	json_object_object_add(obj, "restart", json_object_new_string(mgr_restart_name(vm->restart)));
 	json_object_object_add(obj, "vcpus", json_object_new_int64(vm->vcpus));
 	json_object_object_add(obj, "mem_size_mib", json_object_new_int64((int64_t)vm->mem_mib));
+	json_object_object_add(obj, "reserve", json_object_new_boolean(vm->reserve));
 	ret = mgr_vm_path(d, vm, NULL, dir, sizeof(dir));
 	if (!ret && mkdir(dir, 0755) && errno != EEXIST)
 		ret = -errno;
@@ -132,7 +133,7 @@ static const char *mgr_json_str(struct json_object *obj, const char *key)
 
 static int mgr_store_load_config(struct mgr_daemon *d, struct mgr_vm *vm)
 {
-	struct json_object *obj = mgr_store_read(d, vm, MGR_VM_CONFIG), *args;
+	struct json_object *obj = mgr_store_read(d, vm, MGR_VM_CONFIG), *args, *v;
 	const char *restart;
 	size_t n;
 
@@ -159,6 +160,7 @@ static int mgr_store_load_config(struct mgr_daemon *d, struct mgr_vm *vm)
 		goto out_bad;
 	vm->vcpus = (uint32_t)mgr_json_int(obj, "vcpus", 1);
 	vm->mem_mib = (uint64_t)mgr_json_int(obj, "mem_size_mib", 256);
+	vm->reserve = json_object_object_get_ex(obj, "reserve", &v) && json_object_get_boolean(v);
 	json_object_put(obj);
 	return 0;
 out_bad:

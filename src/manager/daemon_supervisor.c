@@ -116,6 +116,10 @@ int mgr_vm_start(struct mgr_daemon *d, struct mgr_vm *vm, char *err, size_t errl
 	int n = 0, pidfd, ret;
 	pid_t pid;
 
+	ret = mgr_admit(&d->cap, d->vms, vm, err, errlen);
+	if (ret)
+		return ret;
+
 	if (mgr_vm_path(d, vm, MANAGER_VM_API_SOCK, api, sizeof(api)) ||
 	    mgr_vm_path(d, vm, MANAGER_VM_CONSOLE_SOCK, con, sizeof(con)) ||
 	    mgr_vm_path(d, vm, MGR_VM_EXIT, exitp, sizeof(exitp)) ||

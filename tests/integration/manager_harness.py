@@ -14,11 +14,11 @@ import time
 import harness as h
 
 
-def started_daemon():
+def started_daemon(*daemon_args):
     """A test file's daemon: requirements checked, started on a fresh state
-    directory; the test ends if it does not come up."""
+    directory (with daemon_args); the test ends if it does not come up."""
     require()
-    d = Daemon()
+    d = Daemon(daemon_args=daemon_args)
     if not h.check(d.start(), "vessel daemon serves its socket"):
         print(d.log())
         h.finish()
@@ -37,7 +37,8 @@ def end(d, summary="all checks passed"):
 class Daemon:
     """`vessel daemon --state-dir DIR`, its stderr collected in DIR/../daemon.log."""
 
-    def __init__(self, state=None):
+    def __init__(self, state=None, daemon_args=()):
+        self.daemon_args = list(daemon_args)
         self.tmp = tempfile.mkdtemp(prefix="vessel-mgr-")
         self.state = state or os.path.join(self.tmp, "state")
         self.sock = os.path.join(self.state, "vesseld.sock")
@@ -47,7 +48,7 @@ class Daemon:
     def start(self, timeout=10):
         log = os.path.join(self.tmp, f"daemon{len(self.logs)}.log")
         self.logs.append(log)
-        self.proc = subprocess.Popen([h.VESSEL, "daemon", "--state-dir", self.state],
+        self.proc = subprocess.Popen([h.VESSEL, "daemon", "--state-dir", self.state, *self.daemon_args],
                                      stdin=subprocess.DEVNULL, stdout=open(log, "wb"),
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
