@@ -34,6 +34,7 @@ static void mhd_do_load(void)
 	MHD_SYM(h, get_daemon_info, "MHD_get_daemon_info");
 	MHD_SYM(h, lookup_connection_value, "MHD_lookup_connection_value");
 	MHD_SYM(h, create_response_from_buffer, "MHD_create_response_from_buffer");
+	MHD_SYM(h, create_response_from_callback, "MHD_create_response_from_callback");
 	MHD_SYM(h, add_response_header, "MHD_add_response_header");
 	MHD_SYM(h, queue_response, "MHD_queue_response");
 	MHD_SYM(h, destroy_response, "MHD_destroy_response");

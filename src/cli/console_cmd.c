@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `vessel console NAME|PATH`: attaches this terminal to a VM's console
- * socket (a manager VM's, or any `vessel run --console-sock PATH`).
+ * socket (a manager VM's, or any `vessel run --console-sock PATH`); with
+ * --web, serves it to web browsers instead (console_web.c).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/console_client.h"
+#include "cli/console_web.h"
+#include "core/unix_socket.h"
 #include "manager/state_dir.h"
 
 enum {
@@ -33,6 +35,11 @@ static const char usage_text[] =
 "\n"
 "  -e, --escape KEY     the key that detaches: ^] (Ctrl-], the default), another\n"
 "                       control key as ^X or ctrl-x, one character, or none\n"
+"      --web            serve the console to web browsers instead: prints a URL\n"
+"                       (with a random access token) to open, and serves until\n"
+"                       Ctrl-C; each open page is a viewer of its own\n"
+"      --listen ADDR    with --web: HOST:PORT or [IPV6]:PORT to serve on (default\n"
+"                       127.0.0.1:0, a free port on this machine only)\n"
 "      --state-dir DIR  the manager's state directory (default: $VESSEL_STATE_DIR,\n"
 "                       else /var/lib/vessel for root, ~/.local/state/vessel for\n"
 "                       others)\n"
@@ -48,7 +55,7 @@ static const char usage_text[] =
 "  1    no console to attach to (the VM is not running), or the connection was\n"
 "       refused or failed\n"
 "  2    bad command line or VM name\n"
-"  128+N  ended by signal N (SIGINT, SIGTERM, SIGHUP)\n";
+"  128+N  ended by signal N (SIGINT, SIGTERM, SIGHUP); with --web, 0\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -85,26 +92,6 @@ static int console_socket_path(const char *target, const char *state_override, c
 	return 0;
 }
 
-static int console_connect(const char *path, int *fd_out)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	*fd_out = fd;
-	return 0;
-}
-
 /* After the server closed: it removes its socket when the VM ends, so a socket still there means it refused us. */
 static int console_report_closed(const char *path)
 {
@@ -123,12 +110,15 @@ int cmd_console(int argc, char **argv)
 	static const struct option options[] = {
 		{ "escape", required_argument, NULL, 'e' },
 		{ "state-dir", required_argument, NULL, 'S' },
+		{ "web", no_argument, NULL, 'w' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct console_client_config cfg = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO,
 					     .escape = CONSOLE_CLIENT_DEFAULT_ESCAPE };
-	const char *state_dir = NULL, *target;
+	const char *state_dir = NULL, *target, *listen_addr = NULL;
+	bool web = false;
 	char path[PATH_MAX], key[8];
 	enum console_client_end end;
 	int opt, ret, signo = 0;
@@ -142,6 +132,8 @@ int cmd_console(int argc, char **argv)
 						   "one character or none", optarg);
 			break;
 		case 'S': state_dir = optarg; break;
+		case 'w': web = true; break;
+		case 'l': listen_addr = optarg; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default: return usage_error("unknown option '%s'", argv[optind - 1]);
@@ -152,12 +144,16 @@ int cmd_console(int argc, char **argv)
 	if (optind + 1 < argc)
 		return usage_error("unexpected argument '%s'", argv[optind + 1]);
 	target = argv[optind];
+	if (listen_addr && !web)
+		return usage_error("%s", "--listen goes with --web");
 	ret = console_socket_path(target, state_dir, path, sizeof(path));
 	if (ret)
 		return ret;
+	if (web)
+		return console_web_run(path, listen_addr ? listen_addr : CONSOLE_WEB_DEFAULT_LISTEN, target);
 
-	ret = console_connect(path, &cfg.sock_fd);
-	if (ret) {
+	cfg.sock_fd = ret = unix_socket_connect(path);
+	if (ret < 0) {
 		if (strchr(target, '/'))
 			fprintf(stderr, "vessel: no console at %s: %s\n", path, strerror(-ret));
 		else if (ret == -ENOENT || ret == -ECONNREFUSED)

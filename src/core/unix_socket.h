@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A listening Unix stream socket at a path, for the servers vessel runs
- * (the control API, the console socket, the manager). A socket file left
+ * (the control API, the console socket, the manager), and the client side's
+ * connect. A socket file left
  * by a process that died is replaced; a live server's socket or a file that
  * is not a socket is refused.
  */
@@ -20,5 +21,9 @@
  */
 __attribute__((warn_unused_result))
 int unix_socket_listen(const char *path, const char *what, char *err, size_t errlen);
+
+/* Connects to the server at path (close-on-exec, blocking): the fd, or -errno. */
+__attribute__((warn_unused_result))
+int unix_socket_connect(const char *path);
 
 #endif

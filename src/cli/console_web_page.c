@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The web console's page: a text terminal good for a serial console (line
+ * output, carriage returns, backspace; other escape sequences are dropped),
+ * written here because the xterm.js that Debian packages (libjs-xterm 3.8
+ * in bookworm) is not a browser bundle. Output arrives as Server-Sent
+ * Events of base64 chunks from "output"; keys go to "input" as POST
+ * bodies, in order. Both carry the page's token and a random session id.
+ */
+#include "cli/console_web_page.h"
+
+const char console_web_page_head[] =
+"<!doctype html>\n"
+"<html><head><meta charset=\"utf-8\"><title>vessel console: ";
+
+const char console_web_page_tail[] =
+"</title>\n"
+"<style>html,body{margin:0;background:#111;color:#ddd}"
+"pre{margin:0;padding:6px;white-space:pre-wrap;word-break:break-all;font:14px/1.25 monospace}"
+"#cur{background:#ddd;color:#111}</style>\n"
+"</head><body><pre id=\"out\"></pre><script>\n"
+"'use strict';\n"
+"const MAX_LINES = 5000;\n"
+"const token = new URLSearchParams(location.search).get('token') || '';\n"
+"const session = Array.from(crypto.getRandomValues(new Uint8Array(16)),\n"
+"  b => b.toString(16).padStart(2, '0')).join('');\n"
+"const query = '?token=' + encodeURIComponent(token) + '&session=' + session;\n"
+"const out = document.getElementById('out');\n"
+"const decoder = new TextDecoder();\n"
+"let lines = [''], col = 0, esc = 0, queue = Promise.resolve(), pending = false;\n"
+"function send(text) {\n"
+"  const body = new TextEncoder().encode(text);\n"
+"  queue = queue.then(() => fetch('input' + query, {method: 'POST', body: body})).catch(() => {});\n"
+"}\n"
+"function put(ch) {\n"
+"  let line = lines[lines.length - 1];\n"
+"  if (esc === 1) { esc = ch === '[' ? 2 : 0; return; }\n"
+"  if (esc === 2) { if (ch >= '@' && ch <= '~') esc = 0; return; }\n"
+"  if (ch === '\\x1b') { esc = 1; return; }\n"
+"  if (ch === '\\n') { lines.push(''); col = 0; if (lines.length > MAX_LINES) lines.shift(); return; }\n"
+"  if (ch === '\\r') { col = 0; return; }\n"
+"  if (ch === '\\b') { if (col > 0) col--; return; }\n"
+"  if (ch < ' ' && ch !== '\\t') return;\n"
+"  lines[lines.length - 1] = line.slice(0, col) + ch + line.slice(col + 1);\n"
+"  col++;\n"
+"}\n"
+"function render() {\n"
+"  pending = false;\n"
+"  const last = lines[lines.length - 1];\n"
+"  const atEnd = window.innerHeight + window.scrollY >= document.body.scrollHeight - 4;\n"
+"  out.textContent = lines.slice(0, -1).join('\\n') + (lines.length > 1 ? '\\n' : '') + last.slice(0, col);\n"
+"  const cur = document.createElement('span');\n"
+"  cur.id = 'cur';\n"
+"  cur.textContent = last.charAt(col) || ' ';\n"
+"  out.appendChild(cur);\n"
+"  out.appendChild(document.createTextNode(last.slice(col + 1)));\n"
+"  if (atEnd) window.scrollTo(0, document.body.scrollHeight);\n"
+"}\n"
+"function show(text) {\n"
+"  for (const ch of text) put(ch);\n"
+"  if (!pending) { pending = true; requestAnimationFrame(render); }\n"
+"}\n"
+"const keys = {Enter: '\\r', Backspace: '\\x7f', Tab: '\\t', Escape: '\\x1b', ArrowUp: '\\x1b[A',\n"
+"              ArrowDown: '\\x1b[B', ArrowRight: '\\x1b[C', ArrowLeft: '\\x1b[D', Home: '\\x1b[H',\n"
+"              End: '\\x1b[F', Delete: '\\x1b[3~', PageUp: '\\x1b[5~', PageDown: '\\x1b[6~'};\n"
+"document.addEventListener('keydown', e => {\n"
+"  if (e.metaKey || (e.ctrlKey && e.shiftKey)) return;      /* leave the browser's own shortcuts */\n"
+"  let k = keys[e.key];\n"
+"  if (e.ctrlKey && e.key.length === 1) k = String.fromCharCode(e.key.toUpperCase().charCodeAt(0) & 31);\n"
+"  else if (!k && e.key.length === 1 && !e.altKey) k = e.key;\n"
+"  if (k) { send(k); e.preventDefault(); }\n"
+"});\n"
+"document.addEventListener('paste', e => { send(e.clipboardData.getData('text')); e.preventDefault(); });\n"
+"const events = new EventSource('output' + query);\n"
+"events.onmessage = e => {\n"
+"  const bin = atob(e.data), bytes = new Uint8Array(bin.length);\n"
+"  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);\n"
+"  show(decoder.decode(bytes, {stream: true}));\n"
+"};\n"
+"events.addEventListener('end', e => { events.close(); show('\\r\\n[console closed: ' + e.data + ']\\r\\n'); });\n"
+"events.onerror = () => { if (events.readyState === EventSource.CLOSED) show('\\r\\n[disconnected]\\r\\n'); };\n"
+"</script></body></html>\n";
