@@ -9,7 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define EVENT_LOOP_MAX_HANDLERS 64
+/* Enough for every device at its largest: 4 NICs of 8 queue pairs (25 fds each), 8 disks of 16 queues. */
+#define EVENT_LOOP_MAX_HANDLERS 256
 
 typedef void (*event_fn)(void *ctx, uint32_t events);
 
