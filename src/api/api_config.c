@@ -317,14 +317,15 @@ int api_config_parse_net(struct json_object *obj, const char *id, struct api_net
 		{ "iface_id", json_type_string, true },
 		{ "host_dev_name", json_type_string, true },
 		{ "guest_mac", json_type_string, false },
+		{ "queues", json_type_int, false },     /* vessel's: a multiqueue TAP's queue pairs */
 	};
 	const char *what = "network-interfaces";
-	struct json_object *mac;
+	struct json_object *mac, *queues;
 	const char *name;
 	int ret;
 
 	*out = (struct api_net){ 0 };
-	ret = api_fields_check(obj, fields, 3, what, err, errlen);
+	ret = api_fields_check(obj, fields, 4, what, err, errlen);
 	if (ret)
 		return ret;
 	name = json_object_get_string(api_field_get(obj, "host_dev_name"));
@@ -342,6 +343,16 @@ int api_config_parse_net(struct json_object *obj, const char *id, struct api_net
 			return -EINVAL;
 		}
 		out->has_mac = true;
+	}
+	queues = api_field_get(obj, "queues");
+	if (queues) {
+		int64_t n = json_object_get_int64(queues);
+
+		if (n < 1 || n > NET_MAX_QUEUES) {
+			snprintf(err, errlen, "%s: field 'queues' must be 1 to %d", what, NET_MAX_QUEUES);
+			return -EINVAL;
+		}
+		out->queues = (uint16_t)n;
 	}
 	ret = api_field_strdup(obj, "iface_id", what, &out->iface_id, err, errlen);
 	if (!ret)
@@ -443,7 +454,7 @@ int api_config_put_drive(struct api_config *cfg, struct api_drive *d, char *err,
 
 int api_config_put_net(struct api_config *cfg, struct api_net *n, char *err, size_t errlen)
 {
-	char opt[64], buf[16];
+	char opt[80], buf[16];
 	uint32_t i;
 	int ret;
 
@@ -462,6 +473,8 @@ int api_config_put_net(struct api_config *cfg, struct api_net *n, char *err, siz
 			 n->guest_mac[4], n->guest_mac[5]);
 	else
 		snprintf(opt, sizeof(opt), "tap=%s", n->host_dev_name);
+	if (n->queues)
+		snprintf(opt + strlen(opt), sizeof(opt) - strlen(opt), ",queues=%u", n->queues);
 	ret = net_option_parse(opt, cfg->pid, i, &cfg->vm.nets[i], err, errlen);
 	if (ret)
 		return ret;
@@ -640,6 +653,9 @@ struct json_object *api_config_to_json(const struct api_config *cfg)
 		json_object_object_add(n, "host_dev_name",
 				       nc->type == NET_TAP ? json_object_new_string(nc->ifname) : NULL);
 		json_object_object_add(n, "guest_mac", json_object_new_string(mac));
+		/* vessel's own field, only where it says something (Firecracker has none). */
+		if (nc->queues > 1)
+			json_object_object_add(n, "queues", json_object_new_int(nc->queues));
 		json_object_array_add(nets, n);
 	}
 	json_object_object_add(root, "network-interfaces", nets);

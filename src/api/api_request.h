@@ -63,6 +63,7 @@ struct api_net {
 	char host_dev_name[NET_IFNAME_MAX + 1];
 	bool has_mac;
 	uint8_t guest_mac[6];
+	uint16_t queues;            /* vessel's "queues": queue pairs, 1..NET_MAX_QUEUES; 0: not given */
 };
 
 /* PUT /snapshot/create and /snapshot/load (Firecracker's fields). */

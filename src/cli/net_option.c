@@ -113,6 +113,29 @@ static int net_parse_hostfwd(const char *s, struct net_hostfwd *fwd)
 	return 0;
 }
 
+/* queues=N: queue pairs of a TAP NIC, 1..NET_MAX_QUEUES. */
+static int net_parse_queues(const char *s, struct net_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->type != NET_TAP) {
+		snprintf(err, errlen, "--net: queues= is for tap networking only (user networking has one queue)");
+		return -EINVAL;
+	}
+	unsigned long v = 0;
+	size_t len = strlen(s);
+	bool digits = len > 0 && len <= 3;
+
+	for (size_t i = 0; i < len && digits; i++) {
+		digits = isdigit((unsigned char)s[i]);
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (!digits || v < 1 || v > NET_MAX_QUEUES) {
+		snprintf(err, errlen, "--net: queues '%s': expected 1 to %d queue pairs", s, NET_MAX_QUEUES);
+		return -EINVAL;
+	}
+	cfg->queues = (uint16_t)v;
+	return 0;
+}
+
 /* Applies one "key=value" item after the backend item. */
 static int net_parse_item(const char *item, struct net_config *cfg, bool *mac_set, char *err, size_t errlen)
 {
@@ -142,8 +165,10 @@ static int net_parse_item(const char *item, struct net_config *cfg, bool *mac_se
 		cfg->nr_hostfwd++;
 		return 0;
 	}
+	if (!strncmp(item, "queues=", 7))
+		return net_parse_queues(item + 7, cfg, err, errlen);
 	snprintf(err, errlen, "--net: unknown option '%s' (expected mac=%s)", item,
-		 cfg->type == NET_USER ? " or hostfwd=" : "");
+		 cfg->type == NET_USER ? " or hostfwd=" : " or queues=");
 	return -EINVAL;
 }
 
@@ -155,7 +180,7 @@ int net_option_parse(const char *arg, uint32_t pid, uint32_t index, struct net_c
 	uint32_t seed;
 	int ret = -EINVAL;
 
-	*cfg = (struct net_config){ 0 };
+	*cfg = (struct net_config){ .queues = 1 };
 	copy = strdup(arg);
 	if (!copy) {
 		snprintf(err, errlen, "--net: out of memory");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * --net: "tap=NAME[,mac=MAC]" or "user[,mac=MAC][,hostfwd=RULE]..." where
- * RULE is [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT (QEMU's form).
+ * --net: "tap=NAME[,mac=MAC][,queues=N]" or "user[,mac=MAC][,hostfwd=RULE]..."
+ * where RULE is [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT (QEMU's
+ * form) and N the TAP's queue pairs (1 to NET_MAX_QUEUES, default 1).
  */
 #ifndef VESSEL_CLI_NET_OPTION_H
 #define VESSEL_CLI_NET_OPTION_H

@@ -9,8 +9,12 @@ int net_backend_create(const struct net_config *cfg, struct event_loop *loop,
 {
 	switch (cfg->type) {
 	case NET_TAP:
-		return net_tap_create(cfg->ifname, out, err, errlen);
+		return net_tap_create(cfg->ifname, cfg->queues ? cfg->queues : 1, out, err, errlen);
 	case NET_USER:
+		if (cfg->queues > 1) {
+			snprintf(err, errlen, "--net user: one queue only (queues= is for tap)");
+			return -EINVAL;
+		}
 		return net_slirp_create(cfg, loop, out, err, errlen);
 	}
 	snprintf(err, errlen, "--net: unknown backend type %d", (int)cfg->type);

@@ -6,7 +6,13 @@
  * passes headers (checksum and segmentation offloads) straight through and
  * the device never knows which backend it has.
  *
- * All ops run on the event loop thread, except set_offload (any thread).
+ * A backend has nr_queues queues (a multiqueue TAP: one file per queue;
+ * everything else: one), each with its own rx_fd; send and recv name the
+ * queue. A multiqueue backend also lets the device take queues out of the
+ * host's steering (set_queue_enabled) while the guest does not use them.
+ *
+ * All ops run on the event loop thread, except set_offload and
+ * set_queue_enabled (any thread, under the device's lock).
  */
 #ifndef VESSEL_NET_NET_BACKEND_H
 #define VESSEL_NET_NET_BACKEND_H
@@ -32,19 +38,26 @@
 struct net_backend;
 
 struct net_backend_ops {
-	/* Sends one frame (header first); 0, or -errno if it was dropped. */
-	int (*send)(struct net_backend *be, const struct iovec *iov, int iovcnt);
-	/* Takes the next frame (header first) into buf: its length, or -EAGAIN if none. */
-	ssize_t (*recv)(struct net_backend *be, void *buf, size_t len);
-	/* Sets the offloads frames from recv may use (NET_OFFLOAD_*). 0 or -errno. */
+	/* Sends one frame (header first) on queue q; 0, or -errno if it was dropped. */
+	int (*send)(struct net_backend *be, uint16_t q, const struct iovec *iov, int iovcnt);
+	/* Takes the next frame (header first) of queue q into buf: its length, or -EAGAIN if none. */
+	ssize_t (*recv)(struct net_backend *be, uint16_t q, void *buf, size_t len);
+	/* Sets the offloads frames from recv may use (NET_OFFLOAD_*), for every queue. 0 or -errno. */
 	int (*set_offload)(struct net_backend *be, uint32_t offloads);
+	/*
+	 * Multiqueue backends only (NULL otherwise): whether the host may steer
+	 * frames to queue q and take frames from it (a TAP queue attached or
+	 * detached). Idempotent. 0 or -errno.
+	 */
+	int (*set_queue_enabled)(struct net_backend *be, uint16_t q, bool enabled);
 	void (*destroy)(struct net_backend *be);
 };
 
 struct net_backend {
 	const struct net_backend_ops *ops;
-	int rx_fd;                  /* readable while recv may have a frame */
-	bool offloads;              /* headers carry checksum/GSO offloads (else all zero) */
+	uint16_t nr_queues;                 /* 1..NET_MAX_QUEUES; 0 means 1 */
+	int rx_fd[NET_MAX_QUEUES];          /* queue q's: readable while recv may have a frame */
+	bool offloads;                      /* headers carry checksum/GSO offloads (else all zero) */
 };
 
 /*
@@ -55,8 +68,12 @@ __attribute__((warn_unused_result))
 int net_backend_create(const struct net_config *cfg, struct event_loop *loop,
 		       struct net_backend **out, char *err, size_t errlen);
 
+/*
+ * Opens TAP ifname with queues files (1..NET_MAX_QUEUES; more than one needs
+ * a multiqueue TAP, created as one if missing). Every queue starts enabled.
+ */
 __attribute__((warn_unused_result))
-int net_tap_create(const char *ifname, struct net_backend **out, char *err, size_t errlen);
+int net_tap_create(const char *ifname, uint16_t queues, struct net_backend **out, char *err, size_t errlen);
 __attribute__((warn_unused_result))
 int net_slirp_create(const struct net_config *cfg, struct event_loop *loop,
 		     struct net_backend **out, char *err, size_t errlen);

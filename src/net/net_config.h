@@ -13,6 +13,7 @@
 #define NET_MAX_DEVICES     4
 #define NET_MAX_HOSTFWD     8
 #define NET_IFNAME_MAX      15      /* IFNAMSIZ - 1 */
+#define NET_MAX_QUEUES      8       /* queue pairs of one NIC (queues=N on a multiqueue TAP) */
 
 enum net_type {
 	NET_TAP,        /* a host TAP interface */
@@ -32,6 +33,7 @@ struct net_config {
 	enum net_type type;
 	char ifname[NET_IFNAME_MAX + 1];        /* NET_TAP */
 	uint8_t mac[6];
+	uint16_t queues;                        /* NET_TAP: queue pairs, 1..NET_MAX_QUEUES; 0 means 1 */
 	struct net_hostfwd hostfwd[NET_MAX_HOSTFWD];   /* NET_USER */
 	uint32_t nr_hostfwd;
 };

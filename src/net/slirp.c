@@ -366,7 +366,7 @@ static void slirp_handle_timerfd(void *ctx, uint32_t events)
 
 /* ---- backend ops ---- */
 
-static int net_slirp_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
+static int net_slirp_send(struct net_backend *be, uint16_t q, const struct iovec *iov, int iovcnt)
 {
 	struct net_slirp *s = (struct net_slirp *)be;
 	size_t skip = NET_VNET_HDR_LEN, len = 0;
@@ -392,7 +392,7 @@ static int net_slirp_send(struct net_backend *be, const struct iovec *iov, int i
 	return 0;
 }
 
-static ssize_t net_slirp_recv(struct net_backend *be, void *buf, size_t len)
+static ssize_t net_slirp_recv(struct net_backend *be, uint16_t q, void *buf, size_t len)
 {
 	struct net_slirp *s = (struct net_slirp *)be;
 	struct slirp_frame *f = s->head;
@@ -536,7 +536,8 @@ int net_slirp_create(const struct net_config *cfg, struct event_loop *loop,
 	slirp_rearm(s);
 
 	s->be.ops = &net_slirp_ops;
-	s->be.rx_fd = s->queue_fd;
+	s->be.nr_queues = 1;
+	s->be.rx_fd[0] = s->queue_fd;
 	s->be.offloads = false;
 	*out = &s->be;
 	return 0;

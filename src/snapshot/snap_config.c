@@ -15,6 +15,7 @@ static void snap_config_put_net(struct snap_writer *w, const struct net_config *
 	snap_put_u32(w, (uint32_t)n->type);
 	snap_put_str(w, n->ifname);
 	snap_put(w, n->mac, sizeof(n->mac));
+	snap_put_u32(w, n->queues ? n->queues : 1);
 	snap_put_u32(w, n->nr_hostfwd);
 	for (uint32_t i = 0; i < n->nr_hostfwd && i < NET_MAX_HOSTFWD; i++) {
 		const struct net_hostfwd *f = &n->hostfwd[i];
@@ -86,7 +87,7 @@ static bool snap_bool(uint32_t v, bool *out)
 static int snap_config_get_net(struct snap_reader *r, struct net_config *n)
 {
 	const char *name;
-	uint32_t type, len, v[5];
+	uint32_t type, len, queues, v[5];
 
 	if (snap_get_u32(r, &type) || (type != NET_TAP && type != NET_USER))
 		return -EINVAL;
@@ -95,9 +96,11 @@ static int snap_config_get_net(struct snap_reader *r, struct net_config *n)
 		return -EINVAL;
 	memcpy(n->ifname, name, len);
 	n->ifname[len] = '\0';
-	if (snap_get(r, n->mac, sizeof(n->mac)) || snap_get_u32(r, &n->nr_hostfwd) ||
-	    n->nr_hostfwd > NET_MAX_HOSTFWD)
+	if (snap_get(r, n->mac, sizeof(n->mac)) || snap_get_u32(r, &queues) || !queues ||
+	    queues > NET_MAX_QUEUES || (queues > 1 && n->type != NET_TAP) ||
+	    snap_get_u32(r, &n->nr_hostfwd) || n->nr_hostfwd > NET_MAX_HOSTFWD)
 		return -EINVAL;
+	n->queues = (uint16_t)queues;
 	for (uint32_t i = 0; i < n->nr_hostfwd; i++) {
 		struct net_hostfwd *f = &n->hostfwd[i];
 

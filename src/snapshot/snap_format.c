@@ -12,14 +12,14 @@ struct snap_tag_info {
 };
 
 static const struct snap_tag_info snap_tags[] = {
-	{ SNAP_TAG_CONFIG, 3, "config" },   /* 2: disk and NIC ids, disk sizes; 3: disk queues */
+	{ SNAP_TAG_CONFIG, 4, "config" },   /* 2: disk and NIC ids, disk sizes; 3: disk queues; 4: NIC queues */
 	{ SNAP_TAG_VM, 1, "vm" },
 	{ SNAP_TAG_VCPU, 1, "vcpu" },
 	{ SNAP_TAG_SERIAL, 1, "serial" },
 	{ SNAP_TAG_I8042, 1, "i8042" },
 	{ SNAP_TAG_CMOS, 1, "cmos" },
 	{ SNAP_TAG_ACPI_PM, 1, "acpi_pm" },
-	{ SNAP_TAG_VIRTIO, 1, "virtio" },
+	{ SNAP_TAG_VIRTIO, 2, "virtio" },   /* 2: virtio-net saves its queue pairs in use */
 };
 
 #define NR_TAGS (sizeof(snap_tags) / sizeof(snap_tags[0]))

@@ -47,6 +47,7 @@ static const struct cmd cmd_table[] = {
 	{ "netbench", cmd_netbench, "netbench:a.b.c.d:port:MiB:rx|tx bulk TCP from/to a host server" },
 	{ "netloss", cmd_netloss, "netloss:percent drop frames both ways (0 stops)" },
 	{ "netmac", cmd_netmac, "NIC 0's MAC from config space now, and whether it signalled a config change" },
+	{ "netmq", cmd_netmq, "netmq:<ip>:<host ip>:<pairs>[:<frames>] ping the host over every queue pair (MQ)" },
 	{ "vmgenid", cmd_vmgenid, "the VM generation ID (ACPI VGEN device) and its address" },
 	{ "vmgenwait", cmd_vmgenwait, "vmgenwait:seconds wait for a generation ID change (GED), print the new ID" },
 	{ "powerwait", cmd_powerwait, "powerwait:seconds wait for the ACPI power button, then power off" },

@@ -44,6 +44,7 @@ int cmd_tick(const char *arg);
 int cmd_memtick(const char *arg);
 int cmd_memdirty(const char *arg);
 int cmd_netmac(const char *arg);
+int cmd_netmq(const char *arg);
 int cmd_vmgenid(const char *arg);
 int cmd_vmgenwait(const char *arg);
 

@@ -146,6 +146,8 @@ const char *ip_str(uint32_t ip, char *buf);
 
 /* net_cmd.c: the stack on the first virtio-net NIC, opened on first use. NULL, *error set. */
 struct netif *net_stack(const char **error);
+/* Resets NIC 0 if the stack has it, for a command that drives it itself; the next net_stack() reopens it. */
+void net_stack_release(void);
 
 /* eth.c */
 void eth_input(struct netif *nif, const uint8_t *frame, uint32_t len);

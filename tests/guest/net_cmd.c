@@ -37,6 +37,14 @@ struct netif *net_stack(const char **error)
 	return &net_if;
 }
 
+void net_stack_release(void)
+{
+	if (!net_up)
+		return;
+	virtio_net_close(&net_if.vn);
+	net_up = false;
+}
+
 static void net_print_nic(uint32_t i, const struct virtio_net *vn, bool link_up)
 {
 	const uint8_t *m = vn->mac;

@@ -197,6 +197,17 @@ static void test_drive_and_net(void)
 		     "does not match");
 	expect_fault("PUT", "/network-interfaces/eth0", "{\"iface_id\": 0, \"host_dev_name\": \"t\"}", 400,
 		     "'iface_id' must be a string");
+	/* vessel's "queues": a multiqueue TAP's queue pairs. */
+	CHECK_EQ(route("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", "
+		       "\"queues\": 4}", &req, &resp), 0);
+	CHECK_EQ(req.u.net.queues, 4);
+	api_request_clear(&req);
+	expect_fault("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"t\", "
+		     "\"queues\": 0}", 400, "'queues' must be 1 to 8");
+	expect_fault("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"t\", "
+		     "\"queues\": 9}", 400, "'queues' must be 1 to 8");
+	expect_fault("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"t\", "
+		     "\"queues\": \"4\"}", 400, "'queues' must be");
 }
 
 static void test_config_apply(void)
@@ -208,7 +219,7 @@ static void test_config_apply(void)
 		"               \"is_read_only\": false},"
 		"              {\"drive_id\": \"a_very_long_drive_id_here\", \"path_on_host\": \"/s.img\","
 		"               \"is_root_device\": false, \"is_read_only\": true}],"
-		" \"network-interfaces\": [{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap7\"}]}";
+		" \"network-interfaces\": [{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap7\", \"queues\": 2}]}";
 	struct vm_config base = { .nr_cpus = 8, .mem_size = 64ULL << 20, .initrd_path = "/cli-initrd" };
 	struct api_config cfg;
 	struct json_object *out;
@@ -230,6 +241,7 @@ static void test_config_apply(void)
 	CHECK_EQ(cfg.vm.nr_nets, 1);
 	CHECK(cfg.vm.nets[0].type == NET_TAP && !strcmp(cfg.vm.nets[0].ifname, "tap7"));
 	CHECK_EQ(cfg.vm.nets[0].mac[0], 0x52);
+	CHECK_EQ(cfg.vm.nets[0].queues, 2);
 
 	/* The drive updated in place keeps its position. */
 	struct api_drive d = { .drive_id = strdup("rootfs"), .path_on_host = strdup("/r2.img") };
@@ -242,6 +254,7 @@ static void test_config_apply(void)
 	CHECK(strstr(text, "\"drives\":[{\"drive_id\":\"rootfs\",\"path_on_host\":\"/r2.img\""));
 	CHECK(strstr(text, "\"vcpu_count\":2"));
 	CHECK(strstr(text, "\"host_dev_name\":\"tap7\""));
+	CHECK(strstr(text, "\"queues\":2"));
 	/* What GET /vm/config gives is a config file that loads again (nulls aside). */
 	struct api_config again;
 	api_config_init(&again, &base, 1);
@@ -250,6 +263,7 @@ static void test_config_apply(void)
 	CHECK_EQ(api_config_apply_json(&again, text, strlen(text), err, sizeof(err)), 0);
 	CHECK_EQ(again.vm.nr_disks, 2);
 	CHECK(!strcmp(again.vm.disks[0].path, "/r2.img"));
+	CHECK_EQ(again.vm.nets[0].queues, 2);
 	api_config_free(&again);
 	json_object_put(out);
 	api_config_free(&cfg);

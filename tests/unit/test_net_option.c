@@ -64,6 +64,35 @@ static void test_net_option_user(void)
 	CHECK(parse("", &cfg) != 0);
 }
 
+static void test_net_option_queues(void)
+{
+	struct net_config cfg;
+	char err[256];
+
+	CHECK_EQ(parse("tap=tap0", &cfg), 0);
+	CHECK_EQ(cfg.queues, 1);
+	CHECK_EQ(parse("tap=tap0,queues=4,mac=52:54:00:12:34:56", &cfg), 0);
+	CHECK_EQ(cfg.queues, 4);
+	CHECK_EQ(parse("tap=tap0,queues=1", &cfg), 0);
+	CHECK_EQ(cfg.queues, 1);
+	CHECK_EQ(parse("tap=tap0,queues=8", &cfg), 0);
+	CHECK_EQ(cfg.queues, 8);
+	CHECK(parse("tap=tap0,queues=0", &cfg) != 0);
+	CHECK(parse("tap=tap0,queues=9", &cfg) != 0);
+	CHECK(parse("tap=tap0,queues=", &cfg) != 0);
+	CHECK(parse("tap=tap0,queues=x1", &cfg) != 0);
+	CHECK(parse("tap=tap0,queues=1x", &cfg) != 0);
+	CHECK(parse("tap=tap0,queues=-1", &cfg) != 0);
+	CHECK(parse("tap=tap0,queues=0004", &cfg) != 0);
+	CHECK(parse("tap=tap0,queues=65537", &cfg) != 0);
+	CHECK(net_option_parse("tap=t,queues=9", 1, 0, &cfg, err, sizeof(err)) != 0);
+	CHECK(strstr(err, "queues '9': expected 1 to 8") != NULL);
+	/* libslirp has one queue. */
+	CHECK(net_option_parse("user,queues=2", 1, 0, &cfg, err, sizeof(err)) != 0);
+	CHECK(strstr(err, "tap networking only") != NULL);
+	CHECK(parse("user,queues=1", &cfg) != 0);
+}
+
 static void test_net_option_mac(void)
 {
 	uint8_t mac[6];
@@ -77,4 +106,4 @@ static void test_net_option_mac(void)
 	CHECK(net_option_parse_mac("52:54:00:12:34:567", mac) != 0);
 }
 
-TEST_MAIN(test_net_option_tap, test_net_option_user, test_net_option_mac)
+TEST_MAIN(test_net_option_tap, test_net_option_user, test_net_option_queues, test_net_option_mac)

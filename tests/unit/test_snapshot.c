@@ -192,13 +192,15 @@ static void fill_config(struct vm_config *cfg)
 {
 	*cfg = (struct vm_config){
 		.nr_cpus = 4, .mem_size = 512ULL << 20, .cpu_model = CPU_MODEL_PVM_SAFE,
-		.console_device = VM_CONSOLE_VIRTIO, .rng = true, .nr_disks = 2, .nr_nets = 1,
+		.console_device = VM_CONSOLE_VIRTIO, .rng = true, .nr_disks = 2, .nr_nets = 2,
 	};
 	cfg->disks[0] = (struct virtio_blk_config){ .path = "/var/lib/disk0.img", .readonly = true,
 						     .serial = "SERIAL0", .aio = BLOCK_AIO_THREADS };
 	cfg->disks[1] = (struct virtio_blk_config){ .path = "/tmp/d1", .direct = true };
 	cfg->nets[0] = (struct net_config){ .type = NET_USER, .mac = { 0x52, 0x54, 0, 1, 2, 3 }, .nr_hostfwd = 1 };
 	cfg->nets[0].hostfwd[0] = (struct net_hostfwd){ .host_port = 8080, .guest_port = 80 };
+	cfg->nets[1] = (struct net_config){ .type = NET_TAP, .ifname = "tap0", .mac = { 0x52, 0x54, 0, 1, 2, 4 },
+					    .queues = 4 };
 }
 
 static void test_config_round_trip(void)
@@ -222,8 +224,9 @@ static void test_config_round_trip(void)
 	CHECK(!strcmp(out.vm.disks[0].path, "/var/lib/disk0.img") && out.vm.disks[0].readonly);
 	CHECK(!strcmp(out.vm.disks[0].serial, "SERIAL0") && out.vm.disks[0].aio == BLOCK_AIO_THREADS);
 	CHECK(!strcmp(out.vm.disks[1].path, "/tmp/d1") && out.vm.disks[1].direct && !out.vm.disks[1].serial);
-	CHECK_EQ(out.vm.nr_nets, 1);
-	CHECK(out.vm.nets[0].type == NET_USER && out.vm.nets[0].mac[5] == 3);
+	CHECK_EQ(out.vm.nr_nets, 2);
+	CHECK(out.vm.nets[0].type == NET_USER && out.vm.nets[0].mac[5] == 3 && out.vm.nets[0].queues == 1);
+	CHECK(out.vm.nets[1].type == NET_TAP && !strcmp(out.vm.nets[1].ifname, "tap0") && out.vm.nets[1].queues == 4);
 	CHECK(out.vm.nets[0].nr_hostfwd == 1 && out.vm.nets[0].hostfwd[0].guest_port == 80);
 	CHECK(out.vm.kernel_path == NULL && out.vm.console == NULL);
 	snap_config_free(&out);
@@ -249,6 +252,20 @@ static void test_config_bad_values(void)
 	snap_config_save(&cfg, NULL, &w);
 	r = snap_reader_init(w.buf, w.len);
 	CHECK(snap_config_load(&r, &out, err, sizeof(err)) == -EINVAL && strstr(err, "vCPU"));
+	snap_writer_free(&w);
+
+	/* NIC queue pairs: 1 to 8, and more than one only on a TAP. */
+	fill_config(&cfg);
+	cfg.nets[1].queues = 9;
+	snap_config_save(&cfg, NULL, &w);
+	r = snap_reader_init(w.buf, w.len);
+	CHECK(snap_config_load(&r, &out, err, sizeof(err)) == -EINVAL && strstr(err, "NIC"));
+	snap_writer_free(&w);
+	fill_config(&cfg);
+	cfg.nets[0].queues = 2;
+	snap_config_save(&cfg, NULL, &w);
+	r = snap_reader_init(w.buf, w.len);
+	CHECK(snap_config_load(&r, &out, err, sizeof(err)) == -EINVAL && strstr(err, "NIC"));
 	snap_writer_free(&w);
 
 	fill_config(&cfg);

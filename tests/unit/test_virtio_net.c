@@ -13,21 +13,23 @@
 
 #include "devices/virtio/virtio_net.h"
 #include "le_bytes.h"
+#include "snapshot/snap_buf.h"
 #include "test.h"
 
 #define RAM_SIZE    0x100000ull
 #define QSIZE       256
-#define DATA_GPA    0x20000ull
+#define DATA_GPA    0x40000ull
+#define MAX_VQS     (2 * NET_MAX_QUEUES + 1)
 
 #define F_NEXT      1
 #define F_WRITE     2
 
 #define BIT(n)      (1ull << (n))
 
-static const uint64_t ring_gpa[2][3] = {
-	{ 0x1000, 0x3000, 0x4000 },     /* rx: desc, avail, used */
-	{ 0x6000, 0x8000, 0x9000 },     /* tx */
-};
+/* Queue q's rings: descriptors, avail and used (rx0 at 0x1000, tx0 at 0x6000, ...). */
+#define DESC_GPA(q)     (0x1000ull + 0x5000ull * (q))
+#define AVAIL_GPA(q)    (DESC_GPA(q) + 0x2000)
+#define USED_GPA(q)     (DESC_GPA(q) + 0x3000)
 
 /* ---- fake backend ---- */
 
@@ -40,18 +42,27 @@ struct fake_backend {
 	int in_head, in_tail;
 	uint8_t out[FAKE_FRAMES][2048]; /* frames the guest sent (header first) */
 	size_t out_len[FAKE_FRAMES];
+	uint16_t out_queue[FAKE_FRAMES];    /* the backend queue each went out on */
 	int nr_out;
 	int nr_recv;
 	uint32_t offloads;
 	bool destroyed;
+	/* Multiqueue: one waiting frame per queue above 0, and which queues are enabled. */
+	uint8_t mq_in[NET_MAX_QUEUES][256];
+	size_t mq_in_len[NET_MAX_QUEUES];
+	bool enabled[NET_MAX_QUEUES];
+	int nr_set_enabled;
 };
 
-static int fake_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
+static int fake_send(struct net_backend *be, uint16_t q, const struct iovec *iov, int iovcnt)
 {
 	struct fake_backend *fb = (struct fake_backend *)be;
 	size_t len = 0;
 
 	CHECK(fb->nr_out < FAKE_FRAMES);
+	CHECK(q < fb->be.nr_queues);
+	CHECK(fb->be.nr_queues == 1 || fb->enabled[q]);
+	fb->out_queue[fb->nr_out] = q;
 	for (int i = 0; i < iovcnt; i++) {
 		CHECK(len + iov[i].iov_len <= sizeof(fb->out[0]));
 		memcpy(fb->out[fb->nr_out] + len, iov[i].iov_base, iov[i].iov_len);
@@ -61,12 +72,22 @@ static int fake_send(struct net_backend *be, const struct iovec *iov, int iovcnt
 	return 0;
 }
 
-static ssize_t fake_recv(struct net_backend *be, void *buf, size_t len)
+static ssize_t fake_recv(struct net_backend *be, uint16_t q, void *buf, size_t len)
 {
 	struct fake_backend *fb = (struct fake_backend *)be;
 	size_t n;
 
+	CHECK(q < fb->be.nr_queues);
 	fb->nr_recv++;
+	if (q > 0) {
+		n = fb->mq_in_len[q];
+		if (!n)
+			return -EAGAIN;
+		CHECK(n <= len);
+		memcpy(buf, fb->mq_in[q], n);
+		fb->mq_in_len[q] = 0;
+		return (ssize_t)n;
+	}
 	if (fb->in_head == fb->in_tail)
 		return -EAGAIN;
 	n = fb->in_len[fb->in_head % FAKE_FRAMES];
@@ -82,16 +103,28 @@ static int fake_set_offload(struct net_backend *be, uint32_t offloads)
 	return 0;
 }
 
+static int fake_set_queue_enabled(struct net_backend *be, uint16_t q, bool enabled)
+{
+	struct fake_backend *fb = (struct fake_backend *)be;
+
+	CHECK(q < fb->be.nr_queues);
+	fb->enabled[q] = enabled;
+	fb->nr_set_enabled++;
+	return 0;
+}
+
 static void fake_destroy(struct net_backend *be)
 {
 	struct fake_backend *fb = (struct fake_backend *)be;
 
-	close(fb->be.rx_fd);
+	for (uint16_t q = 0; q < fb->be.nr_queues; q++)
+		close(fb->be.rx_fd[q]);
 	fb->destroyed = true;
 }
 
 static const struct net_backend_ops fake_backend_ops = {
-	.send = fake_send, .recv = fake_recv, .set_offload = fake_set_offload, .destroy = fake_destroy,
+	.send = fake_send, .recv = fake_recv, .set_offload = fake_set_offload,
+	.set_queue_enabled = fake_set_queue_enabled, .destroy = fake_destroy,
 };
 
 /* Queues a frame of len bytes (pattern seed) for the guest, behind a zero header. */
@@ -111,14 +144,14 @@ static void fake_inject(struct fake_backend *fb, size_t len, uint8_t seed)
 struct fixture {
 	struct guest_mem mem;
 	uint8_t *ram;
-	struct virtq vq[2];
+	struct virtq vq[MAX_VQS];
 	struct event_loop loop;
 	struct fake_backend *fb;
 	struct virtio_dev *vdev;
-	uint16_t avail_idx[2];
-	uint16_t next_desc[2];
+	uint16_t avail_idx[MAX_VQS];
+	uint16_t next_desc[MAX_VQS];
 	uint64_t next_data;
-	int nr_signal_used[2];
+	int nr_signal_used[MAX_VQS];
 	int nr_needs_reset;
 };
 
@@ -129,8 +162,8 @@ static struct fixture *fx_of(struct virtio_dev *vdev)
 
 static void fake_signal_used(struct virtio_dev *vdev, uint16_t q)
 {
-	CHECK(q < 2);
-	fx_of(vdev)->nr_signal_used[q & 1]++;
+	CHECK(q < vdev->ops->num_queues);
+	fx_of(vdev)->nr_signal_used[q]++;
 }
 
 static void fake_signal_config(struct virtio_dev *vdev)
@@ -155,7 +188,8 @@ static const struct virtio_transport_ops fake_transport = {
 };
 
 
-static struct fixture *fx_create(bool offloads, uint64_t features)
+/* A device over a fake backend of nr_queues queues; every queue of the transport ready. */
+static struct fixture *fx_create_mq(bool offloads, uint64_t features, uint16_t nr_queues)
 {
 	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -163,20 +197,24 @@ static struct fixture *fx_create(bool offloads, uint64_t features)
 	f->ram = aligned_alloc(4096, RAM_SIZE);
 	memset(f->ram, 0, RAM_SIZE);
 	CHECK_EQ(guest_mem_add(&f->mem, 0, RAM_SIZE, f->ram), 0);
-	for (int q = 0; q < 2; q++) {
+	for (int q = 0; q < MAX_VQS; q++) {
 		f->vq[q].mem = &f->mem;
 		f->vq[q].state.size = QSIZE;
 		f->vq[q].state.ready = 1;
-		f->vq[q].state.desc_gpa = ring_gpa[q][0];
-		f->vq[q].state.avail_gpa = ring_gpa[q][1];
-		f->vq[q].state.used_gpa = ring_gpa[q][2];
+		f->vq[q].state.desc_gpa = DESC_GPA(q);
+		f->vq[q].state.avail_gpa = AVAIL_GPA(q);
+		f->vq[q].state.used_gpa = USED_GPA(q);
 		CHECK_EQ(virtq_validate(&f->vq[q]), 0);
 	}
 	f->next_data = DATA_GPA;
 	CHECK_EQ(event_loop_init(&f->loop), 0);
 	f->fb = calloc(1, sizeof(*f->fb));
 	f->fb->be.ops = &fake_backend_ops;
-	f->fb->be.rx_fd = eventfd(0, EFD_NONBLOCK);
+	f->fb->be.nr_queues = nr_queues;
+	for (uint16_t q = 0; q < nr_queues; q++) {
+		f->fb->be.rx_fd[q] = eventfd(0, EFD_NONBLOCK);
+		f->fb->enabled[q] = true;
+	}
 	f->fb->be.offloads = offloads;
 	f->vdev = virtio_net_create(&f->fb->be, mac, &f->loop);
 	CHECK(f->vdev != NULL);
@@ -186,6 +224,11 @@ static struct fixture *fx_create(bool offloads, uint64_t features)
 	f->vdev->driver_features = (f->vdev->ops->features & features) | BIT(VIRTIO_F_VERSION_1);
 	CHECK_EQ(f->vdev->ops->activate(f->vdev), 0);
 	return f;
+}
+
+static struct fixture *fx_create(bool offloads, uint64_t features)
+{
+	return fx_create_mq(offloads, features, 1);
 }
 
 static void fx_destroy(struct fixture *f)
@@ -202,7 +245,7 @@ static void fx_destroy(struct fixture *f)
 static uint16_t fx_desc(struct fixture *f, int q, uint32_t len, uint16_t flags, uint64_t *gpa)
 {
 	uint16_t idx = f->next_desc[q]++ % QSIZE;
-	uint8_t *p = f->ram + ring_gpa[q][0] + 16ull * idx;
+	uint8_t *p = f->ram + DESC_GPA(q) + 16ull * idx;
 
 	*gpa = f->next_data;
 	f->next_data += (len + 15) & ~15u;
@@ -216,9 +259,9 @@ static uint16_t fx_desc(struct fixture *f, int q, uint32_t len, uint16_t flags, 
 
 static void fx_avail(struct fixture *f, int q, uint16_t head)
 {
-	put16(f->ram + ring_gpa[q][1] + 4 + 2 * (f->avail_idx[q] % QSIZE), head);
+	put16(f->ram + AVAIL_GPA(q) + 4 + 2 * (f->avail_idx[q] % QSIZE), head);
 	f->avail_idx[q]++;
-	put16(f->ram + ring_gpa[q][1] + 2, f->avail_idx[q]);
+	put16(f->ram + AVAIL_GPA(q) + 2, f->avail_idx[q]);
 }
 
 /* One receive buffer of len bytes; returns its gpa. */
@@ -232,12 +275,12 @@ static uint64_t fx_rx_buf(struct fixture *f, uint32_t len)
 
 static uint16_t used_idx(struct fixture *f, int q)
 {
-	return get16(f->ram + ring_gpa[q][2] + 2);
+	return get16(f->ram + USED_GPA(q) + 2);
 }
 
 static uint32_t used_len(struct fixture *f, int q, uint16_t i)
 {
-	return get32(f->ram + ring_gpa[q][2] + 8 + 8 * (i % QSIZE));
+	return get32(f->ram + USED_GPA(q) + 8 + 8 * (i % QSIZE));
 }
 
 static bool frame_ok(const uint8_t *p, size_t len, uint8_t seed)
@@ -369,7 +412,7 @@ static void test_net_tx_malformed(void)
 	CHECK_EQ(f->fb->nr_out, 0);
 	/* After a reset and activate, it works again. */
 	f->vdev->ops->reset(f->vdev);
-	memset(f->ram + ring_gpa[1][1], 0, 0x2000);
+	memset(f->ram + AVAIL_GPA(1), 0, 0x2000);
 	f->avail_idx[1] = 0;
 	f->vq[1].state.last_avail_idx = f->vq[1].state.used_idx = 0;
 	CHECK_EQ(f->vdev->ops->activate(f->vdev), 0);
@@ -438,7 +481,7 @@ static void test_net_rx_waits_for_buffers(void)
 	fake_inject(f->fb, 70, 2);
 	virtio_net_poll_rx(f->vdev);
 	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 0);
-	CHECK(virtio_net_rx_paused(f->vdev));
+	CHECK(virtio_net_rx_paused(f->vdev, 0));
 	/* Only the first frame was taken from the backend; the second still waits there. */
 	CHECK_EQ(f->fb->in_head, 1);
 
@@ -446,14 +489,14 @@ static void test_net_rx_waits_for_buffers(void)
 	f->vdev->ops->queue_notify(f->vdev, VIRTIO_NET_RXQ);
 	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 1);
 	CHECK(frame_ok(f->ram + gpa + NET_VNET_HDR_LEN, 60, 1));
-	CHECK(virtio_net_rx_paused(f->vdev));
+	CHECK(virtio_net_rx_paused(f->vdev, 0));
 	CHECK_EQ(f->fb->in_head, 2);
 
 	gpa = fx_rx_buf(f, 1526);
 	f->vdev->ops->queue_notify(f->vdev, VIRTIO_NET_RXQ);
 	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 2);
 	CHECK(frame_ok(f->ram + gpa + NET_VNET_HDR_LEN, 70, 2));
-	CHECK(!virtio_net_rx_paused(f->vdev));
+	CHECK(!virtio_net_rx_paused(f->vdev, 0));
 
 	/* Merged: too few buffers for the frame -> they are given back, the frame waits. */
 	gpa = fx_rx_buf(f, 100);
@@ -461,7 +504,7 @@ static void test_net_rx_waits_for_buffers(void)
 	virtio_net_poll_rx(f->vdev);
 	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 2);
 	CHECK_EQ(f->vq[0].state.last_avail_idx, 2);
-	CHECK(virtio_net_rx_paused(f->vdev));
+	CHECK(virtio_net_rx_paused(f->vdev, 0));
 	fx_rx_buf(f, 100);
 	fx_rx_buf(f, 100);
 	f->vdev->ops->queue_notify(f->vdev, VIRTIO_NET_RXQ);
@@ -504,14 +547,290 @@ static void test_net_rx_inactive(void)
 	virtio_net_poll_rx(f->vdev);
 	CHECK_EQ(f->fb->in_head, 0);
 	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 0);
-	CHECK(virtio_net_rx_paused(f->vdev));
+	CHECK(virtio_net_rx_paused(f->vdev, 0));
 	CHECK_EQ(f->vdev->ops->activate(f->vdev), 0);
-	CHECK(!virtio_net_rx_paused(f->vdev));
+	CHECK(!virtio_net_rx_paused(f->vdev, 0));
 	virtio_net_poll_rx(f->vdev);
 	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 1);
 	fx_destroy(f);
 }
 
+/* ---- multiqueue ---- */
+
+#define MQ_PAIRS    4
+#define CTRLQ       (2 * MQ_PAIRS)
+#define MQ_FEATURES (BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MAC))
+
+static void check_enabled(const struct fake_backend *fb, uint16_t pairs)
+{
+	for (uint16_t q = 0; q < fb->be.nr_queues; q++)
+		CHECK_EQ(fb->enabled[q], q < pairs);
+}
+
+/*
+ * A control request on queue q: header and data in two readable buffers
+ * (data_len 0: none), then ack_len writable bytes preset to 0xee. Returns
+ * the ack byte's gpa.
+ */
+static uint64_t fx_ctrl_on(struct fixture *f, uint16_t q, uint8_t class, uint8_t cmd, const void *data,
+			   uint32_t data_len, uint32_t ack_len)
+{
+	uint64_t hgpa, dgpa, agpa = 0;
+	uint16_t head = fx_desc(f, q, 2, F_NEXT, &hgpa);
+
+	f->ram[hgpa] = class;
+	f->ram[hgpa + 1] = cmd;
+	if (data_len) {
+		fx_desc(f, q, data_len, ack_len ? F_NEXT : 0, &dgpa);
+		memcpy(f->ram + dgpa, data, data_len);
+	}
+	if (ack_len) {
+		fx_desc(f, q, ack_len, F_WRITE, &agpa);
+		memset(f->ram + agpa, 0xee, ack_len);
+	} else {
+		/* No writable byte: clear the last descriptor's NEXT flag. */
+		put16(f->ram + DESC_GPA(q) + 16ull * ((f->next_desc[q] - 1) % QSIZE) + 12, 0);
+	}
+	fx_avail(f, q, head);
+	f->vdev->ops->queue_notify(f->vdev, q);
+	return agpa;
+}
+
+/* VQ_PAIRS_SET n: the ack byte the device wrote. */
+static uint8_t fx_set_pairs(struct fixture *f, uint16_t n)
+{
+	uint8_t le[2] = { (uint8_t)n, (uint8_t)(n >> 8) };
+	uint64_t ack = fx_ctrl_on(f, CTRLQ, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, le, 2, 1);
+
+	return f->ram[ack];
+}
+
+static void test_net_mq_features_config(void)
+{
+	struct fixture *f = fx_create_mq(true, ~0ull, MQ_PAIRS);
+	uint8_t cfg[10];
+
+	CHECK_EQ(f->vdev->ops->num_queues, 2 * MQ_PAIRS + 1);
+	CHECK(f->vdev->ops->features & BIT(VIRTIO_NET_F_MQ));
+	CHECK(f->vdev->ops->features & BIT(VIRTIO_NET_F_CTRL_VQ));
+	f->vdev->ops->config_read(f->vdev, 0, cfg, sizeof(cfg));
+	CHECK_EQ(get16(cfg + 8), MQ_PAIRS);
+	/* Only pair 0 in use, the other backend queues detached, until the driver says more. */
+	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 1);
+	check_enabled(f->fb, 1);
+	CHECK(!virtio_net_rx_paused(f->vdev, 0));
+	CHECK(virtio_net_rx_paused(f->vdev, 1));
+	fx_destroy(f);
+
+	/* One queue: no MQ, no control queue, max_virtqueue_pairs 1, as before. */
+	f = fx_create(true, ~0ull);
+	CHECK_EQ(f->vdev->ops->num_queues, 2);
+	CHECK(!(f->vdev->ops->features & (BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_CTRL_VQ))));
+	f->vdev->ops->config_read(f->vdev, 0, cfg, sizeof(cfg));
+	CHECK_EQ(get16(cfg + 8), 1);
+	fx_destroy(f);
+}
+
+static void test_net_mq_pairs_set(void)
+{
+	struct fixture *f = fx_create_mq(false, MQ_FEATURES, MQ_PAIRS);
+	uint8_t le[2] = { 2, 0 };
+	uint64_t ack;
+
+	CHECK_EQ(fx_set_pairs(f, 3), VIRTIO_NET_OK);
+	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 3);
+	check_enabled(f->fb, 3);
+	CHECK(!virtio_net_rx_paused(f->vdev, 2));
+	CHECK(virtio_net_rx_paused(f->vdev, 3));
+	CHECK_EQ(used_idx(f, CTRLQ), 1);
+	CHECK_EQ(used_len(f, CTRLQ, 0), 1);
+	CHECK_EQ(f->nr_signal_used[CTRLQ], 1);
+
+	/* Out of range, unknown commands, no count: VIRTIO_NET_ERR, nothing changes. */
+	CHECK_EQ(fx_set_pairs(f, 0), VIRTIO_NET_ERR);
+	CHECK_EQ(fx_set_pairs(f, MQ_PAIRS + 1), VIRTIO_NET_ERR);
+	CHECK_EQ(fx_set_pairs(f, 0x8000), VIRTIO_NET_ERR);
+	ack = fx_ctrl_on(f, CTRLQ, VIRTIO_NET_CTRL_MQ, 1 /* RSS_CONFIG */, le, 2, 1);
+	CHECK_EQ(f->ram[ack], VIRTIO_NET_ERR);
+	ack = fx_ctrl_on(f, CTRLQ, 0 /* RX */, 0, le, 1, 1);
+	CHECK_EQ(f->ram[ack], VIRTIO_NET_ERR);
+	ack = fx_ctrl_on(f, CTRLQ, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, le, 1, 1);
+	CHECK_EQ(f->ram[ack], VIRTIO_NET_ERR);
+	/* A longer ack area: the ack is its first byte, the rest untouched. */
+	ack = fx_ctrl_on(f, CTRLQ, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, le, 2, 4);
+	CHECK_EQ(f->ram[ack], VIRTIO_NET_OK);
+	CHECK_EQ(f->ram[ack + 1], 0xee);
+	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 2);
+	check_enabled(f->fb, 2);
+	CHECK_EQ(used_idx(f, CTRLQ), 8);
+	CHECK_EQ(f->nr_needs_reset, 0);
+
+	/* A pair whose queues the driver did not enable cannot be used. */
+	f->vq[2 * 3 + 1].state.ready = 0;
+	CHECK_EQ(fx_set_pairs(f, 4), VIRTIO_NET_ERR);
+	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 2);
+	f->vq[2 * 3 + 1].state.ready = 1;
+	CHECK_EQ(fx_set_pairs(f, 4), VIRTIO_NET_OK);
+	check_enabled(f->fb, 4);
+
+	/* Reset: back to one pair. */
+	f->vdev->ops->reset(f->vdev);
+	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 1);
+	check_enabled(f->fb, 1);
+	fx_destroy(f);
+
+	/* MQ not negotiated: the control queue is queue 2 and VQ_PAIRS_SET is refused. */
+	f = fx_create_mq(false, BIT(VIRTIO_NET_F_CTRL_VQ), MQ_PAIRS);
+	le[0] = 2;
+	ack = fx_ctrl_on(f, 2, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, le, 2, 1);
+	CHECK_EQ(f->ram[ack], VIRTIO_NET_ERR);
+	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 1);
+	fx_destroy(f);
+}
+
+static void test_net_mq_traffic(void)
+{
+	struct fixture *f = fx_create_mq(false, MQ_FEATURES, MQ_PAIRS);
+	struct fake_backend *fb = f->fb;
+	uint64_t gpa;
+
+	CHECK_EQ(fx_set_pairs(f, 3), VIRTIO_NET_OK);
+	/* Transmit queue 2i + 1 goes out on backend queue i. */
+	for (uint16_t i = 0; i < 3; i++) {
+		uint64_t hgpa;
+		uint16_t head = fx_desc(f, 2 * i + 1, NET_VNET_HDR_LEN + 60, 0, &hgpa);
+
+		memset(f->ram + hgpa, 0, NET_VNET_HDR_LEN);
+		memset(f->ram + hgpa + NET_VNET_HDR_LEN, 0x40 + i, 60);
+		fx_avail(f, 2 * i + 1, head);
+		f->vdev->ops->queue_notify(f->vdev, 2 * i + 1);
+		CHECK_EQ(fb->nr_out, i + 1);
+		CHECK_EQ(fb->out_queue[i], i);
+		CHECK_EQ(fb->out[i][NET_VNET_HDR_LEN], 0x40 + i);
+		CHECK_EQ(used_idx(f, 2 * i + 1), 1);
+		CHECK_EQ(f->nr_signal_used[2 * i + 1], 1);
+	}
+	/* A pair not in use: its chains are returned, nothing reaches the backend. */
+	fx_tx(f, 0, 0, 60, 1);      /* queue 1: fills descriptors on tx0 */
+	{
+		uint64_t hgpa;
+		uint16_t head = fx_desc(f, 7, NET_VNET_HDR_LEN + 60, 0, &hgpa);
+
+		memset(f->ram + hgpa, 0, NET_VNET_HDR_LEN);
+		fx_avail(f, 7, head);
+		f->vdev->ops->queue_notify(f->vdev, 7);
+		CHECK_EQ(used_idx(f, 7), 1);
+		CHECK_EQ(fb->nr_out, 3);
+	}
+	/* Receive queue 2i reads backend queue i. */
+	gpa = 0;
+	fx_avail(f, 2, fx_desc(f, 2, 1526, F_WRITE, &gpa));
+	memset(fb->mq_in[1], 0, NET_VNET_HDR_LEN);
+	for (int i = 0; i < 60; i++)
+		fb->mq_in[1][NET_VNET_HDR_LEN + i] = (uint8_t)(9 + i);
+	fb->mq_in_len[1] = NET_VNET_HDR_LEN + 60;
+	virtio_net_poll_rx(f->vdev);
+	CHECK_EQ(used_idx(f, 2), 1);
+	CHECK_EQ(used_len(f, 2, 0), NET_VNET_HDR_LEN + 60);
+	CHECK(frame_ok(f->ram + gpa + NET_VNET_HDR_LEN, 60, 9));
+	CHECK_EQ(f->nr_signal_used[2], 1);
+	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 0);
+	/* Pair 1 without buffers pauses alone; the others keep reading. */
+	fb->mq_in_len[1] = NET_VNET_HDR_LEN + 60;
+	virtio_net_poll_rx(f->vdev);
+	CHECK(virtio_net_rx_paused(f->vdev, 1));
+	CHECK(!virtio_net_rx_paused(f->vdev, 0));
+	CHECK(!virtio_net_rx_paused(f->vdev, 2));
+	/* Going down to one pair drops the frame pair 1 held; it is never delivered. */
+	CHECK_EQ(fx_set_pairs(f, 1), VIRTIO_NET_OK);
+	fx_avail(f, 2, fx_desc(f, 2, 1526, F_WRITE, &gpa));
+	f->vdev->ops->queue_notify(f->vdev, 2);
+	virtio_net_poll_rx(f->vdev);
+	CHECK_EQ(used_idx(f, 2), 1);
+	CHECK_EQ(f->nr_needs_reset, 0);
+	fx_destroy(f);
+}
+
+static void test_net_mq_ctrl_malformed(void)
+{
+	struct fixture *f = fx_create_mq(false, MQ_FEATURES, MQ_PAIRS);
+	uint8_t le[2] = { 2, 0 };
+	uint64_t gpa;
+
+	/* No writable ack byte. */
+	fx_ctrl_on(f, CTRLQ, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, le, 2, 0);
+	CHECK_EQ(f->nr_needs_reset, 1);
+	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 1);
+	CHECK_EQ(used_idx(f, CTRLQ), 0);
+	/* Broken until reset: a good request now is not served. */
+	CHECK_EQ(fx_set_pairs(f, 2), 0xee);
+	fx_destroy(f);
+
+	/* A one-byte header. */
+	f = fx_create_mq(false, MQ_FEATURES, MQ_PAIRS);
+	{
+		uint16_t head = fx_desc(f, CTRLQ, 1, F_NEXT, &gpa);
+
+		f->ram[gpa] = VIRTIO_NET_CTRL_MQ;
+		fx_desc(f, CTRLQ, 1, F_WRITE, &gpa);
+		fx_avail(f, CTRLQ, head);
+		f->vdev->ops->queue_notify(f->vdev, CTRLQ);
+	}
+	CHECK_EQ(f->nr_needs_reset, 1);
+	/* After a reset it works again. */
+	f->vdev->ops->reset(f->vdev);
+	memset(f->ram + AVAIL_GPA(CTRLQ), 0, 0x2000);
+	f->avail_idx[CTRLQ] = 0;
+	f->vq[CTRLQ].state.last_avail_idx = f->vq[CTRLQ].state.used_idx = 0;
+	CHECK_EQ(f->vdev->ops->activate(f->vdev), 0);
+	CHECK_EQ(fx_set_pairs(f, 2), VIRTIO_NET_OK);
+	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 2);
+	fx_destroy(f);
+}
+
+static void test_net_mq_snapshot(void)
+{
+	struct fixture *f = fx_create_mq(false, MQ_FEATURES, MQ_PAIRS), *g;
+	struct snap_writer w = { 0 }, w2 = { 0 };
+	struct snap_reader r;
+	uint8_t bad[4];
+
+	CHECK_EQ(fx_set_pairs(f, 3), VIRTIO_NET_OK);
+	f->vdev->ops->save(f->vdev, &w);
+	CHECK_EQ(w.error, 0);
+	CHECK_EQ(w.len, 4);
+
+	/* A fresh device takes the pairs in use (the TAP queues attached) before it is activated. */
+	g = fx_create_mq(false, MQ_FEATURES, MQ_PAIRS);
+	g->vdev->ops->reset(g->vdev);
+	r = snap_reader_init(w.buf, w.len);
+	CHECK_EQ(g->vdev->ops->load(g->vdev, &r), 0);
+	CHECK_EQ(virtio_net_pairs_in_use(g->vdev), 3);
+	check_enabled(g->fb, 3);
+	CHECK_EQ(g->vdev->ops->activate(g->vdev), 0);
+	CHECK(!virtio_net_rx_paused(g->vdev, 2));
+	g->vdev->ops->save(g->vdev, &w2);
+	CHECK(w2.len == w.len && !memcmp(w.buf, w2.buf, w.len));
+	fx_destroy(g);
+
+	/* Another NIC shape, a count out of range, a short record: refused. */
+	g = fx_create_mq(false, MQ_FEATURES, 2);
+	r = snap_reader_init(w.buf, w.len);
+	CHECK(g->vdev->ops->load(g->vdev, &r) != 0);
+	CHECK_EQ(virtio_net_pairs_in_use(g->vdev), 1);
+	memcpy(bad, w.buf, 4);
+	bad[2] = 0;
+	r = snap_reader_init(bad, 4);
+	CHECK(f->vdev->ops->load(f->vdev, &r) != 0);
+	r = snap_reader_init(w.buf, 2);
+	CHECK(g->vdev->ops->load(g->vdev, &r) != 0);
+	fx_destroy(g);
+	snap_writer_free(&w);
+	snap_writer_free(&w2);
+	fx_destroy(f);
+}
+
 TEST_MAIN(test_net_features_config, test_net_tx, test_net_tx_offload_not_negotiated, test_net_tx_malformed,
 	  test_net_rx_single, test_net_rx_mergeable, test_net_rx_waits_for_buffers, test_net_rx_malformed,
-	  test_net_rx_inactive)
+	  test_net_rx_inactive, test_net_mq_features_config, test_net_mq_pairs_set, test_net_mq_traffic,
+	  test_net_mq_ctrl_malformed, test_net_mq_snapshot)

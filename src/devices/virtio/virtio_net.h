@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio-net (virtio 1.2, 5.1): one receive and one transmit queue over a
+ * virtio-net (virtio 1.2, 5.1): receive and transmit queue pairs over a
  * net_backend, with MAC, link STATUS, mergeable receive buffers and, when
  * the backend passes vnet headers through (TAP), checksum and TSO offloads.
+ * A backend with N > 1 queues (a multiqueue TAP) makes it a multiqueue NIC:
+ * VIRTIO_NET_F_MQ and a control queue, queues rx0, tx0, ..., rxN-1, txN-1,
+ * ctrl; pair i moves frames through backend queue i.
  */
 #ifndef VESSEL_DEVICES_VIRTIO_VIRTIO_NET_H
 #define VESSEL_DEVICES_VIRTIO_VIRTIO_NET_H
@@ -15,7 +18,7 @@
 #include "net/net_backend.h"
 
 #define VIRTIO_NET_QUEUE_SIZE   256
-#define VIRTIO_NET_RXQ          0
+#define VIRTIO_NET_RXQ          0       /* pair i: receive queue 2i, transmit queue 2i + 1 */
 #define VIRTIO_NET_TXQ          1
 
 /* Feature bits (5.1.3). */
@@ -30,6 +33,8 @@
 #define VIRTIO_NET_F_HOST_ECN       13
 #define VIRTIO_NET_F_MRG_RXBUF      15
 #define VIRTIO_NET_F_STATUS         16
+#define VIRTIO_NET_F_CTRL_VQ        17
+#define VIRTIO_NET_F_MQ             22
 
 #define VIRTIO_NET_S_LINK_UP        1
 
@@ -40,6 +45,17 @@
 #define VIRTIO_NET_HDR_GSO_TCPV4    1
 #define VIRTIO_NET_HDR_GSO_TCPV6    4
 #define VIRTIO_NET_HDR_GSO_ECN      0x80
+
+/* The control queue (5.1.6.5): class, command, data (device-readable), then the ack byte. */
+struct virtio_net_ctrl_hdr {
+	uint8_t class;
+	uint8_t cmd;
+} __attribute__((packed));
+
+#define VIRTIO_NET_OK                       0
+#define VIRTIO_NET_ERR                      1
+#define VIRTIO_NET_CTRL_MQ                  4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET     0       /* data: le16 virtqueue_pairs */
 
 struct virtio_net_hdr_v1 {
 	uint8_t flags;
@@ -60,15 +76,17 @@ struct virtio_net_config {
 
 /*
  * A new network device over be (which it owns from now on, also on
- * failure), watching be->rx_fd on loop. NULL if out of resources.
+ * failure), watching each of be's rx_fds on loop; one queue pair per backend
+ * queue, only the first in use until the driver asks for more. NULL if out
+ * of resources.
  */
 __attribute__((warn_unused_result))
 struct virtio_dev *virtio_net_create(struct net_backend *be, const uint8_t mac[6], struct event_loop *loop);
 
 /*
- * Moves frames from the backend into the receive queue until either runs
- * dry (the event loop calls this when be->rx_fd is readable; tests call it
- * directly). Takes the transport lock.
+ * Moves frames from the backend into the receive queues of the pairs in use
+ * until either runs dry (the event loop does this per pair when its rx_fd is
+ * readable; tests call it directly). Takes the transport lock.
  */
 void virtio_net_poll_rx(struct virtio_dev *vdev);
 
@@ -79,7 +97,10 @@ void virtio_net_poll_rx(struct virtio_dev *vdev);
  */
 void virtio_net_set_mac(struct virtio_dev *vdev, const uint8_t mac[6]);
 
-/* Whether the device stopped reading the backend until the guest adds receive buffers. */
-bool virtio_net_rx_paused(struct virtio_dev *vdev);
+/* Whether pair's receive side stopped reading the backend (no buffers, or the pair is not in use). */
+bool virtio_net_rx_paused(struct virtio_dev *vdev, uint16_t pair);
+
+/* Queue pairs the driver uses now (1 until VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET). */
+uint16_t virtio_net_pairs_in_use(struct virtio_dev *vdev);
 
 #endif
