@@ -22,6 +22,7 @@
 #include "cli/run_check.h"
 #include "cli/run_options.h"
 #include "cli/status_file.h"
+#include "core/cgroup.h"
 #include "core/clock.h"
 #include "core/console.h"
 #include "core/console_server.h"
@@ -63,6 +64,7 @@ struct run {
 	/* A restored VM's configuration (its strings) and the files it came from: they live as long as the VM. */
 	struct snapshot_file restore_file;
 	char *restore_state_path, *restore_mem_path;
+	struct cgroup cgroup;       /* --cpu-quota: the VM's own cgroup */
 	struct vm vm;
 };
 
@@ -71,6 +73,14 @@ static struct vm *signal_vm;
 static struct api *signal_api;
 static volatile sig_atomic_t preboot_signal;
 static const char *fatal_status_file;      /* --status-file, for fatal() */
+static struct cgroup *exit_cgroup;          /* --cpu-quota's cgroup, removed on every exit path */
+
+static void remove_cgroup_at_exit(void)
+{
+	if (exit_cgroup)
+		cgroup_remove(exit_cgroup, getpid());
+	exit_cgroup = NULL;
+}
 
 static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void fatal(const char *fmt, ...)
@@ -189,6 +199,8 @@ static int boot_vm(void *ctx, const struct vm_config *cfg, struct vm **out, char
 			return ret;
 		}
 	}
+	/* vCPU threads start in vm_run() and take their host CPUs from here. */
+	vm->vcpu_placement = run->opts.vcpu_placement.active ? &run->opts.vcpu_placement : NULL;
 	if (vm->kvm.is_pvm)
 		fprintf(stderr, "vessel: note: /dev/kvm is kvm_pvm: guest kernel mode runs emulated, slowly "
 			"(CPU model: %s)\n", vm->cfg.cpu_model == CPU_MODEL_PVM_SAFE ?
@@ -338,6 +350,26 @@ static void run_resolve_machine(struct run *run)
 		cfg->cmdline = "console=ttyS0";
 }
 
+/*
+ * Host CPU limits that cover the whole process, before any thread exists:
+ * --vmm-affinity (threads created later inherit it; vCPU threads set their
+ * own) and --cpu-quota's cgroup. Exits on failure.
+ */
+static void run_apply_cpu_limits(struct run *run)
+{
+	struct run_options *o = &run->opts;
+	char err[768];
+
+	if (o->vmm_affinity && sched_setaffinity(0, sizeof(o->vmm_cpus), &o->vmm_cpus))
+		fatal("--vmm-affinity: %s", strerror(errno));
+	if (!o->cpu_quota)
+		return;
+	if (cgroup_create_cpu_quota(&run->cgroup, NULL, getpid(), o->cpu_quota, err, sizeof(err)))
+		fatal("%s", err);
+	exit_cgroup = &run->cgroup;
+	atexit(remove_cgroup_at_exit);
+}
+
 /* Builds the VM from its source; with the API, serves it until it does. Exits on failure. */
 static void run_build(struct run *run)
 {
@@ -436,13 +468,16 @@ int cmd_run(int argc, char **argv)
 	fatal_status_file = run->opts.status_file;
 	run_resolve_machine(run);
 	if (run->opts.dry_run) {
-		char err[512];
+		char err[768];
 
+		if (run->opts.cpu_quota && cgroup_check_cpu_quota(NULL, getpid(), err, sizeof(err)))
+			fatal("%s", err);
 		if (run_check(stdout, &run->acfg.vm, err, sizeof(err)))
 			fatal("%s", err);
 		run_free(run);
 		return 0;
 	}
+	run_apply_cpu_limits(run);
 	run_build(run);
 
 	reason = vm_run(&run->vm);
@@ -455,6 +490,8 @@ int cmd_run(int argc, char **argv)
 		print_stats(&run->vm, run->start_ns);
 	vm_destroy(&run->vm);
 	console_restore_terminal();
+	/* Before a restart too: the new process image makes its own. */
+	remove_cgroup_at_exit();
 
 	if (reason == VM_EXIT_RESET && run_can_restart(run)) {
 		fprintf(stderr, "vessel: guest reset: restarting\n");

@@ -17,6 +17,7 @@
 #include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
 #include "cli/commands.h"
+#include "cli/cpu_option.h"
 #include "cli/clone_option.h"
 #include "cli/disk_option.h"
 #include "cli/memory_option.h"
@@ -35,6 +36,8 @@ enum {
 	OPT_INCOMING,
 	OPT_DISK_OVERRIDE,
 	OPT_NET_OVERRIDE,
+	OPT_CPU_QUOTA,
+	OPT_VMM_AFFINITY,
 };
 
 static const char usage_text[] =
@@ -46,7 +49,18 @@ static const char usage_text[] =
 "                          natively, the vessel test guest on a PVM host)\n"
 "  -i, --initrd FILE       initial ramdisk\n"
 "  -a, --cmdline STRING    kernel command line (default: \"console=ttyS0\")\n"
-"  -c, --cpus N            number of vCPUs (default 1)\n"
+"  -c, --cpus N[,affinity=CPULIST][,pin=on]\n"
+"                          number of vCPUs (default 1), each a thread; affinity=:\n"
+"                          the host CPUs they may run on, as taskset -c lists them\n"
+"                          (0-3,6); pin=on: vCPU i on the i-th CPU of the list\n"
+"                          (round robin), or of all vessel may use. N may be left\n"
+"                          out (--cpus affinity=1-3), e.g. with --restore\n"
+"      --vmm-affinity CPULIST\n"
+"                          the host CPUs of vessel's other threads (event loop,\n"
+"                          API, I/O)\n"
+"      --cpu-quota PERCENT the VM's CPU time, all threads together, in percent of\n"
+"                          one host CPU (100 = one CPU, 250 = two and a half): a\n"
+"                          cgroup of its own with a CFS quota (docs/cpu.md)\n"
 "  -m, --memory SIZE[,hugepages=on][,hugepage_size=2M|1G][,prefault=on][,mergeable=on]\n"
 "                          guest RAM, e.g. 512M, 4G; a bare number is MiB (default 256M);\n"
 "                          hugepages=on: backed by reserved huge pages (2M unless\n"
@@ -135,6 +149,8 @@ static void usage_error(const char *fmt, ...)
 	exit(CLI_EXIT_USAGE);
 }
 
+static const char *option_given(char **argv);
+
 static uint64_t host_memory_limit(void)
 {
 	struct sysinfo si;
@@ -152,18 +168,20 @@ static void parse_memory(const char *arg, struct vm_config *cfg)
 		usage_error("%s", err);
 }
 
-static void parse_cpus(const char *arg, uint32_t *nr_cpus)
+/* --cpus [N][,affinity=...][,pin=...]: only a count shapes the machine. */
+static void parse_cpus(const char *arg, const struct cpu_host *host, struct run_options *o, char **argv)
 {
-	uint64_t v;
-	int ret = count_parse(arg, LAYOUT_MAX_CPUS, &v);
+	struct vcpu_placement pl;
+	bool count_given;
+	char err[256];
 
-	if (ret == -ERANGE)
-		usage_error("--cpus '%s': at most %d vCPUs are supported", arg, LAYOUT_MAX_CPUS);
-	if (ret)
-		usage_error("--cpus '%s': not a number", arg);
-	if (v == 0)
-		usage_error("--cpus: a VM needs at least one vCPU");
-	*nr_cpus = (uint32_t)v;
+	if (cpu_option_parse(arg, LAYOUT_MAX_CPUS, host, &o->cfg.nr_cpus, &count_given, &pl, err, sizeof(err)))
+		usage_error("%s", err);
+	if (count_given) {
+		o->machine_opt = option_given(argv);
+		o->cpus_given = true;
+	}
+	o->vcpu_placement = pl;
 }
 
 /* The option string is copied: parsing splits it, and argv must stay intact for a restart. */
@@ -217,6 +235,8 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "cmdline", required_argument, NULL, 'a' },
 		{ "cpus", required_argument, NULL, 'c' },
+		{ "cpu-quota", required_argument, NULL, OPT_CPU_QUOTA },
+		{ "vmm-affinity", required_argument, NULL, OPT_VMM_AFFINITY },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "on-reboot", required_argument, NULL, 'R' },
 		{ "cpu-model", required_argument, NULL, 'M' },
@@ -239,6 +259,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vm_config *cfg = &o->cfg;
+	struct cpu_host host;
 	char err[512];
 	int opt;
 
@@ -247,13 +268,24 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 		.on_reboot = ON_REBOOT_RESTART,
 		.level = LOG_WARN,
 	};
+	if (cpu_host_read(&host))
+		usage_error("cannot read this process's CPU affinity: %s", strerror(errno));
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":k:i:a:c:m:vh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'k': o->machine_opt = option_given(argv); cfg->kernel_path = optarg; break;
 		case 'i': o->machine_opt = option_given(argv); cfg->initrd_path = optarg; break;
 		case 'a': o->machine_opt = option_given(argv); cfg->cmdline = optarg; break;
-		case 'c': o->machine_opt = option_given(argv); parse_cpus(optarg, &cfg->nr_cpus); o->cpus_given = true; break;
+		case 'c': parse_cpus(optarg, &host, o, argv); break;
+		case OPT_CPU_QUOTA:
+			if (cpu_option_parse_quota(optarg, &host, &o->cpu_quota, err, sizeof(err)))
+				usage_error("%s", err);
+			break;
+		case OPT_VMM_AFFINITY:
+			if (cpu_option_parse_list("--vmm-affinity ", optarg, &host, &o->vmm_cpus, err, sizeof(err)))
+				usage_error("%s", err);
+			o->vmm_affinity = true;
+			break;
 		case 'm': o->machine_opt = option_given(argv); parse_memory(optarg, cfg); o->memory_given = true; break;
 		case 'R':
 			if (!strcmp(optarg, "restart") || !strcmp(optarg, "reboot"))
@@ -297,6 +329,9 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if ((o->overrides.nr_disks || o->overrides.nr_nets) && !o->restore_dir)
 		usage_error("--disk-override and --net-override are for a clone: they need --restore");
+	/* vCPU threads must not inherit --vmm-affinity: without affinity= they get what vessel had. */
+	if (o->vmm_affinity && !o->vcpu_placement.active)
+		o->vcpu_placement = (struct vcpu_placement){ .active = true, .cpus = host.usable };
 	return 0;
 }
 

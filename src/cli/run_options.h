@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "core/cpu_list.h"
 #include "core/log.h"
 #include "core/vm.h"
 #include "snapshot/snap_override.h"
@@ -24,6 +25,10 @@ struct run_options {
 	const char *incoming_url;   /* --incoming: the machine comes from a migration */
 	const char *machine_opt;    /* the last option given that shapes the machine (for errors) */
 	bool cpus_given, memory_given;
+	struct vcpu_placement vcpu_placement;  /* --cpus affinity=,pin=; also active with --vmm-affinity */
+	bool vmm_affinity;          /* --vmm-affinity given: the other threads on vmm_cpus */
+	cpu_set_t vmm_cpus;
+	uint32_t cpu_quota;         /* --cpu-quota, percent of one host CPU; 0: none */
 	bool stats;                 /* --stats */
 	bool dry_run;               /* --dry-run */
 	enum log_level level;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/cpu_list.h"
 #include "core/log.h"
 #include "core/vm.h"
 
@@ -203,6 +204,28 @@ static void vcpu_complete_exit(struct vcpu *vcpu)
 	}
 }
 
+/* Confines this vCPU thread to its host CPUs (--cpus affinity=,pin=); 0 or -errno, logged. */
+static int vcpu_apply_placement(struct vcpu *vcpu)
+{
+	const struct vcpu_placement *pl = vcpu->vm->vcpu_placement;
+	char list[64];
+	cpu_set_t cpus;
+	int ret;
+
+	if (!pl || !pl->active)
+		return 0;
+	ret = vcpu_placement_cpus(pl, vcpu->id, &cpus);
+	if (!ret)
+		ret = -pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+	if (ret) {
+		log_error("vCPU %u: cannot run it on CPUs %s: %s", vcpu->id,
+			  cpu_list_format(&pl->cpus, list, sizeof(list)), strerror(-ret));
+		return ret;
+	}
+	log_debug("vCPU %u: on host CPUs %s", vcpu->id, cpu_list_format(&cpus, list, sizeof(list)));
+	return 0;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -211,6 +234,8 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
 	pthread_setname_np(pthread_self(), name);
+	if (vcpu_apply_placement(vcpu))
+		vm_request_stop(vm, VM_EXIT_VMM_ERROR);
 	vcpu->first_run_ns = clock_monotonic_ns();
 	while (atomic_load(&vm->exit_reason) == VM_EXIT_NONE) {
 		if (__atomic_load_n(&vm->pause_requested, __ATOMIC_ACQUIRE))

@@ -85,6 +85,7 @@ struct vm_config {
 };
 
 struct vcpu;
+struct vcpu_placement;
 struct serial;
 struct i8042;
 struct cmos;
@@ -121,6 +122,8 @@ struct vm {
 	struct virtio_dev *hvc;     /* the virtio-console (owned by its transport), or NULL */
 
 	struct vcpu *vcpus;
+	/* Host CPUs for the vCPU threads (core/cpu_list.h), or NULL; set before vm_run(). */
+	const struct vcpu_placement *vcpu_placement;
 
 	struct console *console;
 	struct event_loop loop;     /* run by vm_run() on the calling thread */

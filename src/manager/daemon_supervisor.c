@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/cgroup.h"
 #include "manager/daemon.h"
 
 /* Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. 0 if unknown. */
@@ -218,6 +219,9 @@ static void mgr_vm_ended(struct mgr_daemon *d, struct mgr_vm *vm, int status)
 	} else if (status >= 0) {
 		vm->exit_status = status;       /* the kernel's word over the file's */
 	}
+	/* A VM process killed with --cpu-quota could not remove its cgroup (it inherited ours). */
+	if (cgroup_remove_leftover(NULL, vm->pid))
+		mgr_log("%s: removed the cgroup its process left behind", vm->name);
 	mgr_unwatch(d, vm);
 	if (vm->exit_status == 0 && !strncmp(vm->reason, MGR_REASON_MIGRATED, strlen(MGR_REASON_MIGRATED)))
 		vm->state = MGR_VM_MIGRATED;    /* the guest runs at the destination: nothing to restart */

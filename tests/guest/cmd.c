@@ -51,6 +51,7 @@ static const struct cmd cmd_table[] = {
 	{ "vmgenid", cmd_vmgenid, "the VM generation ID (ACPI VGEN device) and its address" },
 	{ "vmgenwait", cmd_vmgenwait, "vmgenwait:seconds wait for a generation ID change (GED), print the new ID" },
 	{ "powerwait", cmd_powerwait, "powerwait:seconds wait for the ACPI power button, then power off" },
+	{ "spin", cmd_spin, "spin:ms keep the CPU busy in user mode (no exits), print spin.loops" },
 	{ "tick", cmd_tick, "tick:ms:count print tick=<n> tsc=<tsc> every ms (LAPIC timer)" },
 	{ "memdirty", cmd_memdirty, "memdirty:MiB:MiB/s:ms:count rewrite MiB at MiB/s, check every page each ms" },
 	{ "memtick", cmd_memtick, "memtick:MiB:ms:count fill MiB with a pattern, tick, re-check it each tick" },

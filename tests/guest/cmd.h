@@ -41,6 +41,7 @@ int cmd_netloss(const char *arg);
 int cmd_netbench(const char *arg);
 int cmd_powerwait(const char *arg);
 int cmd_tick(const char *arg);
+int cmd_spin(const char *arg);
 int cmd_memtick(const char *arg);
 int cmd_memdirty(const char *arg);
 int cmd_netmac(const char *arg);
