@@ -324,11 +324,20 @@ static void run_resolve_machine(struct run *run)
 		return;
 	}
 	if (o->incoming_url) {
-		if (cfg->kernel_path || cfg->initrd_path || cfg->cmdline || cfg->rng || cfg->nr_disks ||
+		if (cfg->kernel_path || cfg->initrd_path || cfg->cmdline || cfg->firmware_path || cfg->rng || cfg->nr_disks ||
 		    cfg->nr_nets || cfg->console_device != VM_CONSOLE_SERIAL)
 			usage_fail("--incoming: the machine is the source's; only --memory and --cpus "
 				   "(which it must match) may describe it");
 		run->source = RUN_SOURCE_INCOMING;
+		return;
+	}
+	if (cfg->firmware_path) {
+		/* The API and config files describe kernel boots only. */
+		if (cfg->kernel_path)
+			usage_fail("--firmware boots from the disk: the config file's boot-source cannot be used with it");
+		if (!cfg->nr_disks)
+			usage_fail("--firmware boots the first --disk: give one (--disk path=IMAGE)");
+		run->source = RUN_SOURCE_BOOT;
 		return;
 	}
 	if (!cfg->kernel_path && o->api_sock) {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot/firmware.h"
 #include "snapshot/snapshot.h"
 
 /* Opens path as vessel will (read-only or read-write) and checks it is a regular file or block device. */
@@ -40,6 +41,11 @@ static int run_check_files(const struct vm_config *cfg, char *err, size_t errlen
 
 	if (cfg->kernel_path) {
 		ret = run_check_file("kernel", cfg->kernel_path, O_RDONLY, err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (cfg->firmware_path) {
+		ret = firmware_check(cfg->firmware_path, err, errlen);
 		if (ret)
 			return ret;
 	}
@@ -93,10 +99,32 @@ out_free:
 	return ret;
 }
 
+/* s as a JSON string (a path from the command line may hold anything). */
+static void run_check_print_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
 static void run_check_print_machine(FILE *f, const struct vm_config *cfg)
 {
 	fprintf(f, "{\"vcpus\": %" PRIu32 ", \"mem_size_mib\": %" PRIu64 ", \"disks\": %" PRIu32
-		", \"nets\": %" PRIu32 "}\n", cfg->nr_cpus, cfg->mem_size >> 20, cfg->nr_disks, cfg->nr_nets);
+		", \"nets\": %" PRIu32, cfg->nr_cpus, cfg->mem_size >> 20, cfg->nr_disks, cfg->nr_nets);
+	if (cfg->firmware_path) {
+		fprintf(f, ", \"firmware\": ");
+		run_check_print_string(f, cfg->firmware_path);
+	}
+	fprintf(f, "}\n");
 }
 
 int run_check(FILE *out, const struct vm_config *cfg, char *err, size_t errlen)

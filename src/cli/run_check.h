@@ -14,7 +14,8 @@
 /*
  * Checks cfg (the files it names open as they will be opened; a restore's
  * snapshot completely) and prints the machine as one JSON line on out:
- * {"vcpus": N, "mem_size_mib": M, "disks": D, "nets": K}. 0, or -errno with a
+ * {"vcpus": N, "mem_size_mib": M, "disks": D, "nets": K} (and "firmware":
+ * PATH with --firmware). 0, or -errno with a
  * one-line reason in err ("kernel FILE: No such file or directory").
  */
 int run_check(FILE *out, const struct vm_config *cfg, char *err, size_t errlen);

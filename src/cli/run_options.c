@@ -16,6 +16,7 @@
 
 #include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
+#include "boot/firmware.h"
 #include "cli/commands.h"
 #include "cli/cpu_option.h"
 #include "cli/clone_option.h"
@@ -38,6 +39,7 @@ enum {
 	OPT_NET_OVERRIDE,
 	OPT_CPU_QUOTA,
 	OPT_VMM_AFFINITY,
+	OPT_FIRMWARE,
 };
 
 static const char usage_text[] =
@@ -49,6 +51,11 @@ static const char usage_text[] =
 "                          natively, the vessel test guest on a PVM host)\n"
 "  -i, --initrd FILE       initial ramdisk\n"
 "  -a, --cmdline STRING    kernel command line (default: \"console=ttyS0\")\n"
+"      --firmware seabios|PATH\n"
+"                          boot firmware instead of a kernel; it boots the first\n"
+"                          --disk's MBR. seabios: " FIRMWARE_SEABIOS_PATH ",\n"
+"                          PATH: another SeaBIOS image. Its screen is COM1\n"
+"                          (docs/firmware.md); not with --kernel/--initrd/--cmdline\n"
 "  -c, --cpus N[,affinity=CPULIST][,pin=on]\n"
 "                          number of vCPUs (default 1), each a thread; affinity=:\n"
 "                          the host CPUs they may run on, as taskset -c lists them\n"
@@ -234,6 +241,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "cmdline", required_argument, NULL, 'a' },
+		{ "firmware", required_argument, NULL, OPT_FIRMWARE },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "cpu-quota", required_argument, NULL, OPT_CPU_QUOTA },
 		{ "vmm-affinity", required_argument, NULL, OPT_VMM_AFFINITY },
@@ -276,6 +284,10 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 		case 'k': o->machine_opt = option_given(argv); cfg->kernel_path = optarg; break;
 		case 'i': o->machine_opt = option_given(argv); cfg->initrd_path = optarg; break;
 		case 'a': o->machine_opt = option_given(argv); cfg->cmdline = optarg; break;
+		case OPT_FIRMWARE:
+			o->machine_opt = option_given(argv);
+			cfg->firmware_path = firmware_path(optarg);
+			break;
 		case 'c': parse_cpus(optarg, &host, o, argv); break;
 		case OPT_CPU_QUOTA:
 			if (cpu_option_parse_quota(optarg, &host, &o->cpu_quota, err, sizeof(err)))
@@ -327,6 +339,8 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	if (cfg->firmware_path && (cfg->kernel_path || cfg->initrd_path || cfg->cmdline))
+		usage_error("--firmware boots from the disk: --kernel, --initrd and --cmdline cannot be given with it");
 	if ((o->overrides.nr_disks || o->overrides.nr_nets) && !o->restore_dir)
 		usage_error("--disk-override and --net-override are for a clone: they need --restore");
 	/* vCPU threads must not inherit --vmm-affinity: without affinity= they get what vessel had. */

@@ -178,6 +178,12 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 		goto out_destroy;
 	if (cfg->restore_mem_path)
 		goto out_vcpus;        /* RAM holds the guest already: nothing to load */
+	if (cfg->firmware_path) {
+		ret = arch_firmware_load(vm, err, errlen);
+		if (ret)
+			goto out_destroy;
+		goto out_vcpus;        /* the firmware boots the disk */
+	}
 
 	boot_cfg = (struct boot_config){
 		.kernel_path = cfg->kernel_path,

@@ -54,6 +54,8 @@ struct vm_config {
 	const char *kernel_path;
 	const char *initrd_path;
 	const char *cmdline;
+	/* Boot this firmware image (--firmware) instead of a kernel; NULL for a kernel boot. */
+	const char *firmware_path;
 	enum cpu_model cpu_model;
 	struct console *console;    /* the terminal console, or NULL for none */
 	enum vm_console_device console_device;

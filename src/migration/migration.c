@@ -553,6 +553,11 @@ int migration_start(struct migration **out, struct vm *vm, const struct migratio
 		snprintf(err, errlen, "a migration is in progress (or has completed)");
 		return -EBUSY;
 	}
+	/* It would carry a snapshot's state, which a firmware boot cannot give (docs/firmware.md). */
+	if (vm->cfg.firmware_path) {
+		snprintf(err, errlen, "migration of a VM booted from firmware (--firmware) is not supported");
+		return -ENOTSUP;
+	}
 	mig = calloc(1, sizeof(*mig));
 	if (!mig) {
 		snprintf(err, errlen, "out of memory");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * PCI bus 0: the host bridge, configuration space through 0xCF8/0xCFC and
- * ECAM, and dispatch of the 32-bit BAR window to the BAR that decodes an
+ * ECAM, and dispatch of the 32-bit BAR windows to the BAR that decodes an
  * address. See pci.h.
  */
 #include "pci/pci.h"
@@ -145,10 +145,16 @@ static uint64_t pci_bar_address(const struct pci_dev *dev, int bar)
 	return addr;
 }
 
+static bool pci_bar_in(uint64_t addr, uint64_t size, uint64_t base, uint64_t len)
+{
+	return addr >= base && addr < base + len && size <= base + len - addr;
+}
+
+/* vessel places BARs in the first window; firmware (SeaBIOS) in the second. */
 static bool pci_bar_in_window(uint64_t addr, uint64_t size)
 {
-	return addr >= LAYOUT_PCI_MMIO_GPA && addr < LAYOUT_PCI_MMIO_GPA + LAYOUT_PCI_MMIO_SIZE &&
-	       size <= LAYOUT_PCI_MMIO_GPA + LAYOUT_PCI_MMIO_SIZE - addr;
+	return pci_bar_in(addr, size, LAYOUT_PCI_MMIO_GPA, LAYOUT_PCI_MMIO_SIZE) ||
+	       pci_bar_in(addr, size, LAYOUT_PCI_MMIO2_GPA, LAYOUT_PCI_MMIO2_SIZE);
 }
 
 /* Called with the bus lock held after BAR or command register writes. */
@@ -359,13 +365,13 @@ static struct pci_dev *pci_bar_lookup(struct pci_bus *pci, uint64_t gpa, uint32_
 	return found;
 }
 
-static void pci_window_read(void *opaque, uint64_t offset, void *data, uint32_t len)
+static void pci_window_read_at(struct pci_bus *pci, uint64_t gpa, void *data, uint32_t len)
 {
 	struct pci_dev *dev;
 	uint64_t bar_offset;
 	int bar;
 
-	dev = pci_bar_lookup(opaque, LAYOUT_PCI_MMIO_GPA + offset, len, &bar, &bar_offset);
+	dev = pci_bar_lookup(pci, gpa, len, &bar, &bar_offset);
 	if (!dev || !dev->ops || !dev->ops->bar_read) {
 		memset(data, 0xff, len);
 		return;
@@ -373,21 +379,42 @@ static void pci_window_read(void *opaque, uint64_t offset, void *data, uint32_t 
 	dev->ops->bar_read(dev, bar, bar_offset, data, len);
 }
 
-static void pci_window_write(void *opaque, uint64_t offset, const void *data, uint32_t len)
+static void pci_window_write_at(struct pci_bus *pci, uint64_t gpa, const void *data, uint32_t len)
 {
 	struct pci_dev *dev;
 	uint64_t bar_offset;
 	int bar;
 
-	dev = pci_bar_lookup(opaque, LAYOUT_PCI_MMIO_GPA + offset, len, &bar, &bar_offset);
+	dev = pci_bar_lookup(pci, gpa, len, &bar, &bar_offset);
 	if (dev && dev->ops && dev->ops->bar_write)
 		dev->ops->bar_write(dev, bar, bar_offset, data, len);
+}
+
+static void pci_window_read(void *opaque, uint64_t offset, void *data, uint32_t len)
+{
+	pci_window_read_at(opaque, LAYOUT_PCI_MMIO_GPA + offset, data, len);
+}
+
+static void pci_window_write(void *opaque, uint64_t offset, const void *data, uint32_t len)
+{
+	pci_window_write_at(opaque, LAYOUT_PCI_MMIO_GPA + offset, data, len);
+}
+
+static void pci_window2_read(void *opaque, uint64_t offset, void *data, uint32_t len)
+{
+	pci_window_read_at(opaque, LAYOUT_PCI_MMIO2_GPA + offset, data, len);
+}
+
+static void pci_window2_write(void *opaque, uint64_t offset, const void *data, uint32_t len)
+{
+	pci_window_write_at(opaque, LAYOUT_PCI_MMIO2_GPA + offset, data, len);
 }
 
 static const struct bus_dev_ops pci_cf8_ops = { .read = pci_cf8_read, .write = pci_cf8_write };
 static const struct bus_dev_ops pci_cfc_ops = { .read = pci_cfc_read, .write = pci_cfc_write };
 static const struct bus_dev_ops pci_ecam_ops = { .read = pci_ecam_read, .write = pci_ecam_write };
 static const struct bus_dev_ops pci_window_ops = { .read = pci_window_read, .write = pci_window_write };
+static const struct bus_dev_ops pci_window2_ops = { .read = pci_window2_read, .write = pci_window2_write };
 
 int pci_bus_init(struct pci_bus *pci, struct bus *pio, struct bus *mmio)
 {
@@ -418,6 +445,9 @@ int pci_bus_init(struct pci_bus *pci, struct bus *pio, struct bus *mmio)
 	if (ret)
 		goto out_mutex;
 	ret = bus_register(mmio, LAYOUT_PCI_MMIO_GPA, LAYOUT_PCI_MMIO_SIZE, &pci_window_ops, pci);
+	if (ret)
+		goto out_mutex;
+	ret = bus_register(mmio, LAYOUT_PCI_MMIO2_GPA, LAYOUT_PCI_MMIO2_SIZE, &pci_window2_ops, pci);
 	if (ret)
 		goto out_mutex;
 	return 0;

@@ -2,7 +2,9 @@
 /*
  * PCI: one host bridge, bus 0, function 0 of up to 32 slots. Configuration
  * space through ports 0xCF8/0xCFC and ECAM (MCFG), memory BARs in the 32-bit
- * window of layout.h. A device fills a struct pci_dev (config header,
+ * windows of layout.h: vessel places them in the first, firmware that
+ * assigns BARs itself (SeaBIOS) in the second; a BAR elsewhere does not
+ * decode. A device fills a struct pci_dev (config header,
  * capabilities, BAR sizes) and gets its BAR accesses through pci_dev_ops.
  *
  * Config space is guest-visible state kept in the device (config[]), with a
@@ -111,7 +113,7 @@ struct pci_bus {
 
 /*
  * Creates the host bridge at slot 0 and claims 0xCF8 (4 bytes), 0xCFC (4
- * bytes), the ECAM range and the BAR window on the buses. 0 or -errno.
+ * bytes), the ECAM range and both BAR windows on the buses. 0 or -errno.
  */
 __attribute__((warn_unused_result))
 int pci_bus_init(struct pci_bus *pci, struct bus *pio, struct bus *mmio);

@@ -252,6 +252,11 @@ int snapshot_create(struct vm *vm, const char *state_path, const char *mem_path,
 	struct snap_writer w = { 0 };
 	int fd, ret;
 
+	/* Its fw_cfg device and the firmware mapping are not saved (docs/firmware.md). */
+	if (vm->cfg.firmware_path) {
+		snprintf(err, errlen, "snapshots of a VM booted from firmware (--firmware) are not supported");
+		return -ENOTSUP;
+	}
 	if (!vm_is_paused(vm)) {
 		snprintf(err, errlen, "the VM must be paused to take a snapshot");
 		return -EBUSY;

@@ -290,7 +290,7 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /*
- * The PCI0 root bridge: ids, bus range, config ports, the BAR window, and
+ * The PCI0 root bridge: ids, bus range, config ports, both BAR windows, and
  * the ECAM reservation, as resource descriptor bytes built from layout.h.
  */
 static void check_dsdt_pci(const uint8_t *d, uint32_t len)
@@ -305,6 +305,7 @@ static void check_dsdt_pci(const uint8_t *d, uint32_t len)
 	const uint8_t cf8_io[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
 	/* DWord memory, MinFixed|MaxFixed, non-cacheable read-write. */
 	uint8_t window[26] = { 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01 };
+	uint8_t window2[26] = { 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01 };
 	/* Memory32Fixed, read-write. */
 	uint8_t ecam[12] = { 0x86, 0x09, 0x00, 0x01 };
 	const uint8_t prt[] = { '_', 'P', 'R', 'T' };
@@ -312,6 +313,9 @@ static void check_dsdt_pci(const uint8_t *d, uint32_t len)
 	put32(window + 10, (uint32_t)LAYOUT_PCI_MMIO_GPA);
 	put32(window + 14, (uint32_t)(LAYOUT_PCI_MMIO_GPA + LAYOUT_PCI_MMIO_SIZE - 1));
 	put32(window + 22, (uint32_t)LAYOUT_PCI_MMIO_SIZE);
+	put32(window2 + 10, (uint32_t)LAYOUT_PCI_MMIO2_GPA);
+	put32(window2 + 14, (uint32_t)(LAYOUT_PCI_MMIO2_GPA + LAYOUT_PCI_MMIO2_SIZE - 1));
+	put32(window2 + 22, (uint32_t)LAYOUT_PCI_MMIO2_SIZE);
 	put32(ecam + 4, (uint32_t)LAYOUT_PCI_ECAM_GPA);
 	put32(ecam + 8, (uint32_t)LAYOUT_PCI_ECAM_SIZE);
 	CHECK(mem_contains(d, len, "PCI0", 4));
@@ -323,6 +327,7 @@ static void check_dsdt_pci(const uint8_t *d, uint32_t len)
 	CHECK(mem_contains(d, len, bus, sizeof(bus)));
 	CHECK(mem_contains(d, len, cf8_io, sizeof(cf8_io)));
 	CHECK(mem_contains(d, len, window, sizeof(window)));
+	CHECK(mem_contains(d, len, window2, sizeof(window2)));
 	CHECK(mem_contains(d, len, ecam, sizeof(ecam)));
 	CHECK(!mem_contains(d, len, prt, sizeof(prt)));         /* MSI-X only */
 }

@@ -359,6 +359,46 @@ static void test_bar_move(void)
 	env_destroy(&e);
 }
 
+/*
+ * Firmware (SeaBIOS) places BARs itself, top down from 0xfec00000: the
+ * second window decodes them, and the device hears of each move (virtio-pci
+ * moves its ioeventfds then). Between the windows, nothing decodes.
+ */
+static void test_bar_window2(void)
+{
+	const uint64_t top = LAYOUT_PCI_MMIO2_GPA + LAYOUT_PCI_MMIO2_SIZE;
+	const uint64_t fw64 = top - 0x8000, fw32 = top - 0x9000;
+	uint32_t v = 0xcafef00d;
+	struct env e;
+
+	env_init(&e);
+	/* As SeaBIOS does it: size (all ones), restore, then the new address, low dword first. */
+	cfg_write_io(&e, 1, 0, PCI_BAR0, 0xffffffff, 4);
+	CHECK_EQ(e.dev.mapped[0], 0);
+	cfg_write_io(&e, 1, 0, PCI_BAR0, (uint32_t)fw64, 4);
+	cfg_write_io(&e, 1, 0, PCI_BAR0 + 4, 0, 4);
+	CHECK_EQ(e.dev.mapped[0], fw64);
+	cfg_write_io(&e, 1, 0, PCI_BAR0 + 8, (uint32_t)fw32, 4);
+	CHECK_EQ(e.dev.mapped[2], fw32);
+	bus_write(&e.mmio, fw64 + 0x100, &v, 4);
+	CHECK_EQ(e.dev.last_bar, 0);
+	CHECK_EQ(e.dev.last_offset, 0x100);
+	CHECK_EQ(mmio_read32(&e, fw64 + 0x100), 0xcafef00d);
+	e.dev.bar_mem[2][0x20] = 0x77;
+	CHECK_EQ(mmio_read32(&e, fw32 + 0x20) & 0xff, 0x77);
+	CHECK_EQ(e.dev.last_bar, 2);
+	/* Window bytes no BAR decodes read as all ones. */
+	CHECK_EQ(mmio_read32(&e, top - 4), 0xffffffff);
+	/* Between the ECAM and the second window, or at the IOAPIC above it: no decoding. */
+	cfg_write_io(&e, 1, 0, PCI_BAR0 + 8, (uint32_t)(LAYOUT_PCI_MMIO2_GPA - 0x1000), 4);
+	CHECK_EQ(e.dev.mapped[2], 0);
+	cfg_write_io(&e, 1, 0, PCI_BAR0, (uint32_t)top, 4);
+	CHECK_EQ(e.dev.mapped[0], 0);
+	cfg_write_io(&e, 1, 0, PCI_BAR0, (uint32_t)(LAYOUT_PCI_MMIO2_GPA + 0x4000), 4);
+	CHECK_EQ(e.dev.mapped[0], LAYOUT_PCI_MMIO2_GPA + 0x4000);
+	env_destroy(&e);
+}
+
 static void test_memory_off(void)
 {
 	uint32_t reads, writes, v = 0x12345678;
@@ -593,5 +633,5 @@ static void test_random(void)
 	env_destroy(&e);
 }
 
-TEST_MAIN(test_header, test_io_ecam_agree, test_absent, test_bar_sizing, test_bar_move,
+TEST_MAIN(test_header, test_io_ecam_agree, test_absent, test_bar_sizing, test_bar_move, test_bar_window2,
 	  test_memory_off, test_caps, test_cap_space, test_rw1c, test_bus_full, test_random)

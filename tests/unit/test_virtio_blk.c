@@ -291,7 +291,10 @@ static void t_config(void)
 	ops->config_read(f->vdev, 0, cfg, sizeof(cfg));
 	CHECK_EQ(get64(cfg + 0), DISK_SECTORS);
 	CHECK_EQ(get32(cfg + 8), VIRTIO_BLK_SIZE_MAX);
-	CHECK_EQ(get32(cfg + 12), VIRTIO_BLK_SEG_MAX);
+	CHECK_EQ(get32(cfg + 12), VIRTIO_BLK_SEG_MAX_CONFIG);
+	/* SeaBIOS's (u16)(size_max * seg_max / 512) must not be 0 (see virtio_blk.h). */
+	CHECK((uint16_t)((uint64_t)VIRTIO_BLK_SIZE_MAX * VIRTIO_BLK_SEG_MAX_CONFIG / 512) != 0);
+	CHECK(VIRTIO_BLK_SEG_MAX_CONFIG <= VIRTIO_BLK_SEG_MAX);
 	CHECK_EQ(get32(cfg + 20), 512);
 	CHECK_EQ(get32(cfg + 36), VIRTIO_BLK_MAX_DISCARD_SECTORS);
 	CHECK_EQ(get32(cfg + 40), 1);

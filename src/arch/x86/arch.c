@@ -95,6 +95,9 @@ int arch_vm_init(struct vm *vm, char *err, size_t errlen)
 	/* A restored guest's RAM has its tables already; writing them again would only copy pages. */
 	if (vm->cfg.restore_mem_path)
 		return 0;
+	/* Firmware installs the tables itself, from fw_cfg (arch_firmware_load()). */
+	if (vm->cfg.firmware_path)
+		goto out_vmgenid;
 	acpi_hva = guest_mem_ptr(&vm->mem, LAYOUT_ACPI_GPA, LAYOUT_ACPI_SIZE);
 	if (!acpi_hva) {
 		snprintf(err, errlen, "ACPI: no guest RAM at 0x%llx", LAYOUT_ACPI_GPA);
@@ -105,6 +108,7 @@ int arch_vm_init(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "ACPI: cannot build tables: %s", strerror(-ret));
 		return ret;
 	}
+out_vmgenid:
 	ret = arch_vmgenid_renew(vm, false);
 	if (ret) {
 		snprintf(err, errlen, "VM generation ID: %s", strerror(-ret));
@@ -115,6 +119,7 @@ int arch_vm_init(struct vm *vm, char *err, size_t errlen)
 
 void arch_vm_destroy(struct vm *vm)
 {
+	arch_firmware_unload(vm);
 	if (vm->arch.irq_routing.vm_fd)
 		irq_routing_destroy(&vm->arch.irq_routing);
 	free(vm->arch.cpuid);
@@ -189,7 +194,7 @@ int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu, char *err, size_t errlen)
 	ret = regs_setup_fpu(vcpu->fd);
 	if (ret)
 		goto out_err;
-	if (vcpu->id == 0 && !vm->cfg.restore_mem_path) {
+	if (vcpu->id == 0 && !vm->cfg.restore_mem_path && !vm->cfg.firmware_path) {
 		step = "boot registers";
 		ret = regs_setup_boot_memory(&vm->mem, vm->boot.mode);
 		if (ret)

@@ -24,10 +24,18 @@ enum cpu_model {
 	CPU_MODEL_PVM_SAFE, /* hides instructions kvm_pvm's CPL0 emulator cannot run */
 };
 
+struct firmware;
+struct fw_cfg;
+struct debugcon;
+
 struct arch_vm {
 	struct kvm_cpuid2 *cpuid;   /* the supported CPUID, filtered by the CPU model */
 	uint64_t rsdp_gpa;
 	struct irq_routing irq_routing;
+	/* Firmware boot (arch/x86/firmware.c): the image, fw_cfg, the debug port (-vv); else NULL. */
+	struct firmware *firmware;
+	struct fw_cfg *fw_cfg;
+	struct debugcon *debugcon;
 };
 
 /* The guest-physical regions RAM of mem_size occupies (below and above the MMIO hole). */
@@ -60,7 +68,20 @@ int arch_power_button(struct vm *vm);
 __attribute__((warn_unused_result))
 int arch_vmgenid_renew(struct vm *vm, bool notify);
 
-/* Per vCPU: CPUID, MSRs, LAPIC; for the boot vCPU also the entry registers. */
+/*
+ * Firmware boot instead of a kernel (vm->cfg.firmware_path): maps the image
+ * below 4 GiB, shadows it below 1 MiB and creates the fw_cfg device that
+ * describes the machine to it (firmware.c). 0 or -errno with err.
+ */
+__attribute__((warn_unused_result))
+int arch_firmware_load(struct vm *vm, char *err, size_t errlen);
+void arch_firmware_unload(struct vm *vm);
+
+/*
+ * Per vCPU: CPUID, MSRs, LAPIC; for the boot vCPU of a kernel boot also the
+ * entry registers (a firmware boot starts from KVM's reset state: real
+ * mode at F000:FFF0; the other vCPUs wait for INIT/SIPI either way).
+ */
 __attribute__((warn_unused_result))
 int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu, char *err, size_t errlen);
 

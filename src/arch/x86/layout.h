@@ -17,7 +17,11 @@
  *   0xc0000000  32-bit PCI / MMIO hole, up to 4 GiB:
  *                 0xc0000000-0xdfffffff PCI memory BARs (32-bit window)
  *                 0xe0000000-0xe00fffff PCI ECAM, bus 0 (MCFG)
+ *                 0xfe000000-0xfebfffff PCI memory BARs firmware places (SeaBIOS allocates
+ *                                       down from the IOAPIC)
  *                 0xfec00000 IOAPIC, 0xfee00000 LAPIC
+ *                 0xfffc0000-0xffffffff firmware image, read-only (--firmware; up to 256 KiB,
+ *                                       ending at 4 GiB: its last 16 bytes are the reset vector)
  *   0x100000000 RAM above the hole, if the guest has more than 3 GiB
  */
 #ifndef VESSEL_ARCH_X86_LAYOUT_H
@@ -50,9 +54,24 @@
 #define LAYOUT_PCI_MMIO_SIZE    0x20000000ULL
 #define LAYOUT_PCI_ECAM_GPA     0xe0000000ULL   /* bus 0 only: 32 slots x 8 functions x 4 KiB */
 #define LAYOUT_PCI_ECAM_SIZE    0x100000ULL
+/*
+ * A second BAR window, for firmware boot: SeaBIOS places BARs itself, top
+ * down from 0xfec00000 (its fixed end of the 32-bit PCI window).
+ */
+#define LAYOUT_PCI_MMIO2_GPA    0xfe000000ULL
+#define LAYOUT_PCI_MMIO2_SIZE   0x00c00000ULL
 #define LAYOUT_IOAPIC_GPA       0xfec00000ULL
 #define LAYOUT_LAPIC_GPA        0xfee00000ULL
 #define LAYOUT_RAM_ABOVE_4G_GPA 0x100000000ULL
+
+/*
+ * Firmware boot (--firmware): the image ends at 4 GiB; its last 256 KiB at
+ * most are also copied into RAM ending at 1 MiB (the BIOS shadow,
+ * 0xC0000-0xFFFFF), where SeaBIOS runs and keeps its variables. The ACPI
+ * tables and e820 map reach it through fw_cfg instead of guest RAM.
+ */
+#define LAYOUT_FIRMWARE_END     0x100000000ULL
+#define LAYOUT_BIOS_SHADOW_END  0x100000ULL
 
 /* Guest I/O ports of vessel's platform devices. */
 #define LAYOUT_PORT_COM1        0x3f8
@@ -62,6 +81,8 @@
 #define LAYOUT_PORT_I8042_DATA  0x60
 #define LAYOUT_PORT_I8042_CMD   0x64
 #define LAYOUT_PORT_CMOS        0x70        /* 0x70 index, 0x71 data */
+#define LAYOUT_PORT_FW_CFG      0x510       /* fw_cfg (firmware boot): selector, data, DMA at +4 */
+#define LAYOUT_PORT_DEBUGCON    0x402       /* SeaBIOS's debug output (firmware boot with -vv) */
 #define LAYOUT_IRQ_RTC          8
 /*
  * The ACPI Generic Event Device's interrupts (edge, active high), one per

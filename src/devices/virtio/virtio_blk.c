@@ -435,7 +435,7 @@ static void virtio_blk_fill_config(struct virtio_blk *blk)
 
 	put_le64(c + VIRTIO_BLK_CFG_CAPACITY, blk->lim.capacity);
 	put_le32(c + VIRTIO_BLK_CFG_SIZE_MAX, VIRTIO_BLK_SIZE_MAX);
-	put_le32(c + VIRTIO_BLK_CFG_SEG_MAX, VIRTIO_BLK_SEG_MAX);
+	put_le32(c + VIRTIO_BLK_CFG_SEG_MAX, VIRTIO_BLK_SEG_MAX_CONFIG);
 	put_le32(c + VIRTIO_BLK_CFG_BLK_SIZE, VIRTIO_BLK_SECTOR_SIZE);
 	c[VIRTIO_BLK_CFG_WRITEBACK] = 1;
 	put_le16(c + VIRTIO_BLK_CFG_NUM_QUEUES, blk->nr_queues);

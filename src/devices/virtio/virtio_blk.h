@@ -48,6 +48,14 @@
 #define VIRTIO_BLK_MAX_QUEUES       16       /* request queues with VIRTIO_BLK_F_MQ */
 #define VIRTIO_BLK_SEG_MAX          128      /* data buffers per request */
 #define VIRTIO_BLK_SIZE_MAX         (1u << 20)
+/*
+ * The seg_max the config space gives: QEMU's (queue size 128 - 2), under
+ * what the device accepts. SeaBIOS 1.16 splits a disk read into pieces of
+ * (u16)(size_max * seg_max / 512) sectors: 1 MiB x 128 is 0x40000, which is
+ * 0 in 16 bits, and it then sends empty requests forever; 1 MiB x 126 gives
+ * 61440 sectors.
+ */
+#define VIRTIO_BLK_SEG_MAX_CONFIG   126
 #define VIRTIO_BLK_MAX_DISCARD_SECTORS      (1u << 22)
 #define VIRTIO_BLK_MAX_WRITE_ZEROES_SECTORS (1u << 16)
 #define VIRTIO_BLK_DISCARD_ALIGNMENT        8u   /* sectors: 4 KiB */

@@ -57,6 +57,13 @@ DefinitionBlock ("", "DSDT", 2, "VESSEL", "VESSELVM", 1)
                     0xDFFFFFFF,         /* max */
                     0x00000000,         /* translation */
                     0x20000000)         /* length */
+                /* The window firmware places BARs in (SeaBIOS: down from the IOAPIC). */
+                DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite,
+                    0x00000000,         /* granularity */
+                    0xFE000000,         /* min */
+                    0xFEBFFFFF,         /* max */
+                    0x00000000,         /* translation */
+                    0x00C00000)         /* length */
             })
         }
 
