@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_balloon.h"
 #include "api/api_config.h"
 #include "api/api_fields.h"
+#include "api/api_vsock.h"
 #include "arch/x86/layout.h"
 #include "cli/net_option.h"
 
@@ -92,7 +94,7 @@ static bool api_field_bool(struct json_object *obj, const char *name)
 }
 
 /* Firecracker's resource ids: 1-64 characters of [A-Za-z0-9_]. */
-static int api_id_check(const char *id, const char *what, char *err, size_t errlen)
+int api_id_check(const char *id, const char *what, char *err, size_t errlen)
 {
 	size_t len = strlen(id);
 
@@ -127,6 +129,8 @@ void api_config_free(struct api_config *cfg)
 	}
 	for (int i = 0; i < NET_MAX_DEVICES; i++)
 		free(cfg->iface_id[i]);
+	free(cfg->vsock_uds_path);
+	free(cfg->vsock_id);
 	*cfg = (struct api_config){ 0 };
 }
 
@@ -504,6 +508,18 @@ static int api_config_apply_section(struct api_config *cfg, const char *key, str
 		ret = api_config_parse_machine(val, &m, err, errlen);
 		if (!ret)
 			api_config_set_machine(cfg, &m);
+	} else if (!strcmp(key, "balloon")) {
+		struct virtio_balloon_config balloon;
+
+		ret = api_balloon_parse_config(val, &balloon, err, errlen);
+		if (!ret)
+			cfg->vm.balloon = balloon;
+	} else if (!strcmp(key, "vsock")) {
+		struct api_vsock v;
+
+		ret = api_vsock_parse(val, &v, err, errlen);
+		if (!ret)
+			ret = api_config_put_vsock(cfg, &v, err, errlen);
 	} else if (!strcmp(key, "drives") || !strcmp(key, "network-interfaces")) {
 		bool drives = key[0] == 'd';
 
@@ -659,5 +675,9 @@ struct json_object *api_config_to_json(const struct api_config *cfg)
 		json_object_array_add(nets, n);
 	}
 	json_object_object_add(root, "network-interfaces", nets);
+	if (cfg->vm.balloon.enabled)
+		json_object_object_add(root, "balloon", api_balloon_config_to_json(&cfg->vm.balloon));
+	if (cfg->vm.vsock.enabled)
+		json_object_object_add(root, "vsock", api_vsock_to_json(&cfg->vm.vsock));
 	return root;
 }

@@ -30,6 +30,7 @@ struct api_config {
 	char *drive_path[VM_MAX_DISKS];
 	bool drive_root[VM_MAX_DISKS];
 	char *iface_id[NET_MAX_DEVICES];        /* NULL: from the command line */
+	char *vsock_uds_path, *vsock_id;        /* PUT /vsock's (vm.vsock points here); NULL: none */
 };
 
 /* Starts from base (copied; its strings must outlive cfg). */
@@ -50,6 +51,9 @@ int api_config_parse_drive(struct json_object *obj, const char *id, struct api_d
 int api_config_parse_net(struct json_object *obj, const char *id, struct api_net *out,
 			 char *err, size_t errlen);
 
+/* A drive_id/iface_id/vsock_id: 1 to API_ID_MAX letters, digits and '_'; 0 or -EINVAL with err. */
+int api_id_check(const char *id, const char *what, char *err, size_t errlen);
+
 /* Apply a parsed payload (its strings are taken over). 0, or -errno with err. */
 void api_config_set_boot_source(struct api_config *cfg, struct api_boot_source *bs);
 void api_config_set_machine(struct api_config *cfg, const struct api_machine_config *m);
@@ -58,7 +62,7 @@ int api_config_put_net(struct api_config *cfg, struct api_net *n, char *err, siz
 
 /*
  * Applies a Firecracker config file's JSON ({"boot-source", "machine-config",
- * "drives", "network-interfaces"}); what it sets wins over cfg's values.
+ * "drives", "network-interfaces", "balloon", "vsock"}); what it sets wins over cfg's values.
  */
 int api_config_apply_json(struct api_config *cfg, const char *text, size_t len,
 			  char *err, size_t errlen);

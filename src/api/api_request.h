@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/virtio/virtio_balloon.h"
 #include "net/net_config.h"
+#include "net/vsock_config.h"
 #include "snapshot/snap_override.h"
 
 #define API_MAX_BODY        (64 * 1024)     /* larger request bodies get 413 */
@@ -37,6 +39,12 @@ enum api_op {
 	API_OP_SNAPSHOT_LOAD,       /* PUT /snapshot/load */
 	API_OP_MIGRATE,             /* PUT /vessel/migrate */
 	API_OP_GET_MIGRATE,         /* GET /vessel/migrate */
+	API_OP_PUT_BALLOON,         /* PUT /balloon (before boot) */
+	API_OP_PATCH_BALLOON,       /* PATCH /balloon {"amount_mib"} */
+	API_OP_GET_BALLOON,         /* GET /balloon */
+	API_OP_GET_BALLOON_STATS,   /* GET /balloon/statistics */
+	API_OP_PATCH_BALLOON_STATS, /* PATCH /balloon/statistics {"stats_polling_interval_s"} */
+	API_OP_PUT_VSOCK,           /* PUT /vsock (before boot) */
 };
 
 struct api_boot_source {
@@ -81,9 +89,25 @@ struct api_migrate {
 	uint32_t max_rounds;        /* 0: the default */
 };
 
+/* The balloon routes (api_balloon.h). */
+struct api_balloon {
+	struct virtio_balloon_config cfg;   /* PUT */
+	uint32_t amount_mib;                /* PATCH /balloon */
+	uint32_t stats_interval_s;          /* PATCH /balloon/statistics */
+};
+
+/* PUT /vsock (api_vsock.h). */
+struct api_vsock {
+	uint32_t guest_cid;
+	char uds_path[VSOCK_UDS_PATH_MAX + 1];
+	char vsock_id[API_ID_MAX + 1];      /* "": none */
+};
+
 struct api_request {
 	enum api_op op;
 	union {
+		struct api_vsock vsock;
+		struct api_balloon balloon;
 		struct api_boot_source boot;
 		struct api_machine_config machine;
 		struct api_drive drive;

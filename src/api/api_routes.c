@@ -12,10 +12,12 @@
 
 #include <json-c/json.h>
 
+#include "api/api_balloon.h"
 #include "api/api_config.h"
 #include "api/api_routes.h"
 #include "api/api_migrate.h"
 #include "api/api_snapshot.h"
+#include "api/api_vsock.h"
 
 #define ERR_LEN 256
 
@@ -161,6 +163,12 @@ static const struct api_route_entry api_routes[] = {
 	{ "/snapshot/load", false, "PUT", 0, api_parse_snapshot_load },
 	{ "/vessel/migrate", false, "PUT", 0, api_parse_migrate },
 	{ "/vessel/migrate", false, "GET", API_OP_GET_MIGRATE, NULL },
+	{ "/balloon", false, "PUT", 0, api_parse_balloon_put },
+	{ "/balloon", false, "PATCH", 0, api_parse_balloon_patch },
+	{ "/balloon", false, "GET", API_OP_GET_BALLOON, NULL },
+	{ "/balloon/statistics", false, "GET", API_OP_GET_BALLOON_STATS, NULL },
+	{ "/balloon/statistics", false, "PATCH", 0, api_parse_balloon_stats_patch },
+	{ "/vsock", false, "PUT", 0, api_parse_vsock_put },
 };
 
 #define NR_ROUTES (sizeof(api_routes) / sizeof(api_routes[0]))

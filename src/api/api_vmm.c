@@ -13,9 +13,11 @@
 
 #include <json-c/json.h>
 
+#include "api/api_balloon.h"
 #include "api/api_priv.h"
 #include "api/api_migrate.h"
 #include "api/api_snapshot.h"
+#include "api/api_vsock.h"
 #include "core/clock.h"
 
 #define ERR_LEN 512
@@ -147,6 +149,9 @@ static void api_vmm_configure(struct api *api, struct api_request *req, struct a
 	case API_OP_PUT_NET:
 		ret = api_config_put_net(api->cfg, &req->u.net, err, sizeof(err));
 		break;
+	case API_OP_PUT_VSOCK:
+		ret = api_config_put_vsock(api->cfg, &req->u.vsock, err, sizeof(err));
+		break;
 	default:
 		ret = -EINVAL;
 		snprintf(err, sizeof(err), "unexpected request");
@@ -180,6 +185,7 @@ void api_vmm_handle(void *ctx, struct api_request *req, struct api_response *res
 	case API_OP_PUT_MACHINE_CONFIG:
 	case API_OP_PUT_DRIVE:
 	case API_OP_PUT_NET:
+	case API_OP_PUT_VSOCK:
 		api_vmm_configure(api, req, resp);
 		return;
 	case API_OP_FLUSH_METRICS:
@@ -196,6 +202,13 @@ void api_vmm_handle(void *ctx, struct api_request *req, struct api_response *res
 		return;
 	case API_OP_SNAPSHOT_CREATE:
 		api_vmm_snapshot_create(api, req, resp);
+		return;
+	case API_OP_PUT_BALLOON:
+	case API_OP_PATCH_BALLOON:
+	case API_OP_GET_BALLOON:
+	case API_OP_GET_BALLOON_STATS:
+	case API_OP_PATCH_BALLOON_STATS:
+		api_vmm_balloon(api, req, resp);
 		return;
 	default:
 		break;

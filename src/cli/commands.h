@@ -24,6 +24,8 @@ int cmd_pause(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
+/* `vessel balloon NAME|--api-sock PATH MIB`: a new balloon target (src/manager/cli_balloon.c). */
+int cmd_balloon(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 
 /* Live migration (src/migration/migration_cli.c). */

@@ -325,7 +325,8 @@ static void run_resolve_machine(struct run *run)
 	}
 	if (o->incoming_url) {
 		if (cfg->kernel_path || cfg->initrd_path || cfg->cmdline || cfg->firmware_path || cfg->rng || cfg->nr_disks ||
-		    cfg->nr_nets || cfg->console_device != VM_CONSOLE_SERIAL)
+		    cfg->nr_nets || cfg->console_device != VM_CONSOLE_SERIAL || cfg->balloon.enabled ||
+		    cfg->vsock.enabled)
 			usage_fail("--incoming: the machine is the source's; only --memory and --cpus "
 				   "(which it must match) may describe it");
 		run->source = RUN_SOURCE_INCOMING;

@@ -19,9 +19,11 @@
 #include "boot/firmware.h"
 #include "cli/commands.h"
 #include "cli/cpu_option.h"
+#include "cli/balloon_option.h"
 #include "cli/clone_option.h"
 #include "cli/disk_option.h"
 #include "cli/memory_option.h"
+#include "cli/vsock_option.h"
 #include "cli/net_option.h"
 #include "cli/size.h"
 
@@ -37,6 +39,8 @@ enum {
 	OPT_INCOMING,
 	OPT_DISK_OVERRIDE,
 	OPT_NET_OVERRIDE,
+	OPT_BALLOON,
+	OPT_VSOCK,
 	OPT_CPU_QUOTA,
 	OPT_VMM_AFFINITY,
 	OPT_FIRMWARE,
@@ -75,6 +79,19 @@ static const char usage_text[] =
 "                          guest runs; mergeable=on: KSM may merge identical pages\n"
 "                          (small pages only, so no transparent huge pages)\n"
 "      --rng               add a virtio-rng device (/dev/hwrng), fed by getrandom()\n"
+"      --vsock cid=N,uds=PATH\n"
+"                          add a virtio-vsock device: the guest's CID (3 and up) and\n"
+"                          a Unix socket vessel creates at PATH (removed at exit):\n"
+"                          a host program connects there and sends \"CONNECT <port>\\n\"\n"
+"                          to reach a guest port; the guest's connections to host\n"
+"                          port P go to a program listening on PATH_P (docs/vsock.md)\n"
+"      --balloon [size=SIZE][,deflate_on_oom=on][,stats=SECONDS][,free_page_reporting=on]\n"
+"                          add a virtio-balloon device: size is its target at boot\n"
+"                          (a bare number is MiB; default 0), changed while the VM\n"
+"                          runs with PATCH /balloon or 'vessel balloon'; stats polls\n"
+"                          the guest's memory statistics every SECONDS (default 0:\n"
+"                          off); free_page_reporting=on lets the guest hand back\n"
+"                          free memory by itself (docs/api.md)\n"
 "      --console DEVICE    where the terminal's input goes: serial (default: COM1,\n"
 "                          ttyS0) or virtio (a virtio-console, hvc0; output from\n"
 "                          both ttyS0 and hvc0 is shown)\n"
@@ -208,6 +225,34 @@ static void parse_disk(const char *arg, struct run_options *o)
 	o->disk_args[cfg->nr_disks++] = copy;   /* the disk's strings point into it */
 }
 
+/* --balloon takes its value as --balloon=VALUE or as the next argument when that is key=value. */
+static void parse_balloon(int argc, char **argv, struct vm_config *cfg)
+{
+	const char *arg = optarg;
+	char err[256];
+
+	if (!arg && optind < argc && argv[optind][0] != '-' && strchr(argv[optind], '='))
+		arg = argv[optind++];
+	if (cfg->balloon.enabled)
+		usage_error("--balloon: a VM has one balloon at most");
+	if (balloon_option_parse(arg, &cfg->balloon, err, sizeof(err)))
+		usage_error("%s", err);
+}
+
+/* --vsock: copied like --disk (cfg.vsock.uds_path points into the copy). */
+static void parse_vsock(const char *arg, struct run_options *o)
+{
+	char err[256];
+
+	if (o->vsock_arg)
+		usage_error("--vsock: a VM has one vsock device at most");
+	o->vsock_arg = strdup(arg);
+	if (!o->vsock_arg)
+		usage_error("--vsock: out of memory");
+	if (vsock_option_parse(o->vsock_arg, &o->cfg.vsock, err, sizeof(err)))
+		usage_error("%s", err);
+}
+
 static void parse_net(const char *arg, struct vm_config *cfg)
 {
 	char err[256];
@@ -250,6 +295,8 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 		{ "cpu-model", required_argument, NULL, 'M' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "rng", no_argument, NULL, 'r' },
+		{ "balloon", optional_argument, NULL, OPT_BALLOON },
+		{ "vsock", required_argument, NULL, OPT_VSOCK },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "net", required_argument, NULL, 'N' },
@@ -313,6 +360,8 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 			break;
 		case 'S': o->stats = true; break;
 		case 'r': o->machine_opt = "--rng"; cfg->rng = true; break;
+		case OPT_BALLOON: o->machine_opt = "--balloon"; parse_balloon(argc, argv, cfg); break;
+		case OPT_VSOCK: o->machine_opt = "--vsock"; parse_vsock(optarg, o); break;
 		case OPT_CONSOLE: o->machine_opt = option_given(argv); parse_console(optarg, cfg); break;
 		case 'D': o->machine_opt = option_given(argv); parse_disk(optarg, o); break;
 		case 'N': o->machine_opt = option_given(argv); parse_net(optarg, cfg); break;
@@ -341,6 +390,9 @@ int run_options_parse(int argc, char **argv, struct run_options *o)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (cfg->firmware_path && (cfg->kernel_path || cfg->initrd_path || cfg->cmdline))
 		usage_error("--firmware boots from the disk: --kernel, --initrd and --cmdline cannot be given with it");
+	if (cfg->balloon.enabled && ((uint64_t)cfg->balloon.target_mib << 20) > cfg->mem_size)
+		usage_error("--balloon size=%u: more than the guest's %llu MiB of RAM", cfg->balloon.target_mib,
+			    (unsigned long long)(cfg->mem_size >> 20));
 	if ((o->overrides.nr_disks || o->overrides.nr_nets) && !o->restore_dir)
 		usage_error("--disk-override and --net-override are for a clone: they need --restore");
 	/* vCPU threads must not inherit --vmm-affinity: without affinity= they get what vessel had. */
@@ -353,5 +405,6 @@ void run_options_free(struct run_options *o)
 {
 	for (uint32_t i = 0; i < VM_MAX_DISKS; i++)
 		free(o->disk_args[i]);
+	free(o->vsock_arg);
 	clone_option_free(&o->overrides);
 }

@@ -21,6 +21,7 @@ struct run_options {
 	const char *status_file;    /* --status-file */
 	const char *restore_dir;    /* --restore: the machine is a snapshot's */
 	char *disk_args[VM_MAX_DISKS];      /* --disk values, copied: parsing splits them */
+	char *vsock_arg;                    /* --vsock's value, copied likewise */
 	struct snap_overrides overrides;    /* --disk-override, --net-override: a clone's own */
 	const char *incoming_url;   /* --incoming: the machine comes from a migration */
 	const char *machine_opt;    /* the last option given that shapes the machine (for errors) */

@@ -20,8 +20,10 @@
 #include "core/guest_mem.h"
 #include "core/kvm.h"
 #include "core/mem_backing.h"
+#include "devices/virtio/virtio_balloon.h"
 #include "devices/virtio/virtio_blk.h"
 #include "net/net_config.h"
+#include "net/vsock_config.h"
 
 /* Why a VM stopped. Each maps to one documented exit status (see main.c). */
 enum vm_exit_reason {
@@ -70,6 +72,8 @@ struct vm_config {
 	 */
 	const char *disk_ids[VM_MAX_DISKS];
 	const char *net_ids[NET_MAX_DEVICES];
+	struct virtio_balloon_config balloon;          /* virtio-balloon, if enabled (after the NICs) */
+	struct vsock_config vsock;                     /* virtio-vsock, if enabled (the last virtio device) */
 	/*
 	 * Restoring a snapshot (src/snapshot): guest RAM is this file, mapped
 	 * copy-on-write (MAP_PRIVATE), and nothing is booted; the state file
@@ -122,6 +126,8 @@ struct vm {
 	struct virtio_pci *virtio[VM_MAX_VIRTIO_DEVICES];
 	uint32_t nr_virtio;
 	struct virtio_dev *hvc;     /* the virtio-console (owned by its transport), or NULL */
+	struct virtio_dev *balloon; /* the virtio-balloon (owned by its transport), or NULL */
+	struct virtio_dev *vsock;   /* the virtio-vsock (owned by its transport), or NULL */
 
 	struct vcpu *vcpus;
 	/* Host CPUs for the vCPU threads (core/cpu_list.h), or NULL; set before vm_run(). */

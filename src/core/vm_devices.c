@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The VM's virtio devices, created in one place and in a fixed order (rng,
- * console, disks in command-line order, NICs), each behind the virtio-pci
+ * console, disks in command-line order, NICs, balloon, vsock), each behind the virtio-pci
  * transport on the PCI bus the platform created.
  */
 #include <errno.h>
@@ -12,10 +12,13 @@
 
 #include "core/console.h"
 #include "core/vm.h"
+#include "devices/virtio/virtio_balloon.h"
 #include "devices/virtio/virtio_blk.h"
 #include "devices/virtio/virtio_console.h"
 #include "devices/virtio/virtio_net.h"
 #include "devices/virtio/virtio_rng.h"
+#include "devices/virtio/virtio_vsock.h"
+#include "net/vsock_uds.h"
 #include "pci/pci.h"
 #include "pci/virtio_pci.h"
 
@@ -70,6 +73,41 @@ static int vm_add_console(struct vm *vm)
 	return ret;
 }
 
+/* The balloon, after the NICs: they keep their PCI slots with or without it. */
+static int vm_add_balloon(struct vm *vm, char *err, size_t errlen)
+{
+	struct virtio_dev *vdev = virtio_balloon_create(&vm->cfg.balloon, &vm->mem,
+							vm->cfg.mem_backing.hugepage_size, &vm->loop, err, errlen);
+	int ret;
+
+	if (!vdev)
+		return -EINVAL;
+	ret = vm_add_virtio(vm, vdev);
+	if (ret)
+		snprintf(err, errlen, "virtio-balloon: cannot create the device");
+	else
+		vm->balloon = vdev;
+	return ret;
+}
+
+/* The vsock device, after the balloon, listening on its Unix socket; err says what failed. */
+static int vm_add_vsock(struct vm *vm, char *err, size_t errlen)
+{
+	struct vsock_uds *uds;
+	int ret;
+
+	ret = vsock_uds_create(vm->cfg.vsock.uds_path, vm->cfg.vsock.guest_cid, &uds, err, errlen);
+	if (ret)
+		return ret;
+	vm->vsock = virtio_vsock_create(vm->cfg.vsock.guest_cid, uds, &vm->loop);
+	ret = vm_add_virtio(vm, vm->vsock);
+	if (ret) {
+		vm->vsock = NULL;
+		snprintf(err, errlen, "virtio-vsock: cannot create the device");
+	}
+	return ret;
+}
+
 /* A virtio-net device over the backend a --net option names; err says what failed. */
 static int vm_add_net(struct vm *vm, const struct net_config *cfg, char *err, size_t errlen)
 {
@@ -118,6 +156,16 @@ int vm_devices_create(struct vm *vm, char *err, size_t errlen)
 		if (ret)
 			return ret;
 	}
+	if (vm->cfg.balloon.enabled) {
+		ret = vm_add_balloon(vm, err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (vm->cfg.vsock.enabled) {
+		ret = vm_add_vsock(vm, err, errlen);
+		if (ret)
+			return ret;
+	}
 	return 0;
 
 out_err:
@@ -131,4 +179,6 @@ void vm_devices_destroy(struct vm *vm)
 		virtio_pci_destroy(vm->virtio[i]);
 	vm->nr_virtio = 0;
 	vm->hvc = NULL;
+	vm->balloon = NULL;
+	vm->vsock = NULL;
 }

@@ -160,6 +160,8 @@ int mgr_api_set_paused(struct mgr_daemon *d, struct mgr_vm *vm, bool pause, stru
 void mgr_snapshot(struct mgr_daemon *d, const struct mgr_request *req, struct api_response *resp);
 void mgr_migrate(struct mgr_daemon *d, const struct mgr_request *req, struct api_response *resp);
 void mgr_migrate_status(struct mgr_daemon *d, const struct mgr_request *req, struct api_response *resp);
+/* PATCH /vms/NAME/balloon: the VM's own PATCH /balloon (daemon_balloon.c). */
+void mgr_balloon(struct mgr_daemon *d, const struct mgr_request *req, struct api_response *resp);
 
 /* daemon_json.c */
 struct json_object *mgr_vm_to_json(const struct mgr_vm *vm);

@@ -389,6 +389,7 @@ void mgr_api_handle(void *ctx, const char *method, const char *url, const char *
 		case MGR_OP_SNAPSHOT: mgr_snapshot(d, &req, resp); break;
 		case MGR_OP_MIGRATE: mgr_migrate(d, &req, resp); break;
 		case MGR_OP_MIGRATE_STATUS: mgr_migrate_status(d, &req, resp); break;
+		case MGR_OP_BALLOON: mgr_balloon(d, &req, resp); break;
 		default: api_response_error(resp, 500, "unhandled request"); break;
 		}
 	}

@@ -330,6 +330,23 @@ static int mgr_parse_migrate(struct json_object *obj, struct mgr_request *req, c
 	return 0;
 }
 
+static int mgr_parse_balloon(struct json_object *obj, struct mgr_request *req, char *err, size_t errlen)
+{
+	static const char *const fields[] = { "amount_mib" };
+	int ret;
+
+	ret = mgr_check_fields(obj, "balloon", fields, ARRAY_SIZE(fields), err, errlen);
+	if (!ret && !json_object_object_get_ex(obj, "amount_mib", NULL)) {
+		snprintf(err, errlen, "balloon: missing required field 'amount_mib'");
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = mgr_get_uint(obj, "balloon", "amount_mib", 0, UINT32_MAX / 256, &req->amount_mib, err, errlen);
+	if (!ret)
+		req->op = MGR_OP_BALLOON;
+	return ret;
+}
+
 /* Parses a body that must be one JSON object, with fn. */
 static int mgr_parse_body(const char *body, size_t len, struct mgr_request *req,
 			  int (*fn)(struct json_object *, struct mgr_request *, char *, size_t),
@@ -351,7 +368,7 @@ static int mgr_parse_body(const char *body, size_t len, struct mgr_request *req,
 }
 
 /* The resources under /vms/{name}/. */
-enum mgr_sub { MGR_SUB_NONE, MGR_SUB_ACTIONS, MGR_SUB_SNAPSHOT, MGR_SUB_MIGRATE };
+enum mgr_sub { MGR_SUB_NONE, MGR_SUB_ACTIONS, MGR_SUB_SNAPSHOT, MGR_SUB_MIGRATE, MGR_SUB_BALLOON };
 
 static enum mgr_sub mgr_sub_parse(const char *slash)
 {
@@ -363,20 +380,24 @@ static enum mgr_sub mgr_sub_parse(const char *slash)
 		return MGR_SUB_SNAPSHOT;
 	if (!strcmp(slash, "/migrate"))
 		return MGR_SUB_MIGRATE;
+	if (!strcmp(slash, "/balloon"))
+		return MGR_SUB_BALLOON;
 	return MGR_SUB_NONE;
 }
 
-/* PUT /vms/{name}/actions|snapshot|migrate, GET /vms/{name}/migrate. */
+/* PUT /vms/{name}/actions|snapshot|migrate, GET /vms/{name}/migrate, PATCH /vms/{name}/balloon. */
 static int mgr_route_sub(const char *method, enum mgr_sub sub, const char *body, size_t len,
 			 struct mgr_request *req, struct api_response *resp)
 {
-	static const char *const names[] = { "", "actions", "snapshot", "migrate" };
+	static const char *const names[] = { "", "actions", "snapshot", "migrate", "balloon" };
 
 	if (sub == MGR_SUB_MIGRATE && !strcmp(method, "GET")) {
 		req->op = MGR_OP_MIGRATE_STATUS;
 		return 0;
 	}
-	if (strcmp(method, "PUT"))
+	if (sub == MGR_SUB_BALLOON && !strcmp(method, "PATCH"))
+		return mgr_parse_body(body, len, req, mgr_parse_balloon, resp);
+	if (strcmp(method, "PUT") || sub == MGR_SUB_BALLOON)
 		return api_response_error(resp, 405, "method %.16s is not allowed on /vms/%s/%s",
 					  method, req->name, names[sub]);
 	switch (sub) {

@@ -35,6 +35,7 @@ enum mgr_op {
 	MGR_OP_SNAPSHOT,            /* PUT /vms/{name}/snapshot */
 	MGR_OP_MIGRATE,             /* PUT /vms/{name}/migrate */
 	MGR_OP_MIGRATE_STATUS,      /* GET /vms/{name}/migrate */
+	MGR_OP_BALLOON,             /* PATCH /vms/{name}/balloon {"amount_mib": N}: the VM's PATCH /balloon */
 };
 
 enum mgr_action { MGR_ACTION_START, MGR_ACTION_STOP, MGR_ACTION_KILL, MGR_ACTION_PAUSE, MGR_ACTION_RESUME };
@@ -59,6 +60,8 @@ struct mgr_request {
 	char *destination;
 	uint32_t downtime_ms;
 	uint32_t max_rounds;
+	/* MGR_OP_BALLOON: the balloon's new target */
+	uint32_t amount_mib;
 };
 
 /* 0: req is filled (clear it after); otherwise resp holds the error answer and its status is returned. */

@@ -193,5 +193,51 @@ void snap_config_free(struct snap_config *cfg)
 	}
 	for (int i = 0; i < NET_MAX_DEVICES; i++)
 		free(cfg->net_ids[i]);
+	free(cfg->vsock_uds_path);
+	free(cfg->vsock_id);
 	*cfg = (struct snap_config){ 0 };
+}
+
+void snap_config_save_balloon(const struct virtio_balloon_config *cfg, struct snap_writer *w)
+{
+	snap_put_u32(w, cfg->target_mib);
+	snap_put_u32(w, cfg->deflate_on_oom);
+	snap_put_u32(w, cfg->free_page_reporting);
+	snap_put_u32(w, cfg->stats_interval_s);
+}
+
+int snap_config_load_balloon(struct snap_reader *r, struct virtio_balloon_config *out, char *err, size_t errlen)
+{
+	uint32_t target, oom, reporting, interval;
+
+	if (snap_get_u32(r, &target) || snap_get_u32(r, &oom) || snap_get_u32(r, &reporting) ||
+	    snap_get_u32(r, &interval) || snap_left(r) || target > SNAP_MAX_MEM >> 20 ||
+	    !snap_bool(oom, &out->deflate_on_oom) || !snap_bool(reporting, &out->free_page_reporting) ||
+	    interval > VIRTIO_BALLOON_STATS_INTERVAL_MAX)
+		return snap_config_bad(err, errlen, "bad balloon");
+	out->enabled = true;
+	out->target_mib = target;
+	out->stats_interval_s = interval;
+	return 0;
+}
+
+void snap_config_save_vsock(const struct vsock_config *cfg, struct snap_writer *w)
+{
+	snap_put_u32(w, cfg->guest_cid);
+	snap_put_str(w, cfg->uds_path);
+	snap_put_str(w, cfg->id);
+}
+
+int snap_config_load_vsock(struct snap_reader *r, struct snap_config *out, char *err, size_t errlen)
+{
+	uint32_t cid;
+
+	if (snap_get_u32(r, &cid) || cid < VSOCK_CID_MIN || cid > VSOCK_CID_MAX ||
+	    snap_config_get_str(r, &out->vsock_uds_path, VSOCK_UDS_PATH_MAX, false) ||
+	    snap_config_get_str(r, &out->vsock_id, SNAP_ID_MAX, true) || snap_left(r))
+		return snap_config_bad(err, errlen, "bad vsock");
+	out->vm.vsock = (struct vsock_config){
+		.enabled = true, .guest_cid = cid, .uds_path = out->vsock_uds_path, .id = out->vsock_id,
+	};
+	return 0;
 }

@@ -21,6 +21,8 @@ struct snap_config {
 	char *disk_ids[VM_MAX_DISKS];       /* NULL: "disk<i>" */
 	char *net_ids[NET_MAX_DEVICES];     /* NULL: "net<i>" */
 	uint64_t disk_sizes[VM_MAX_DISKS];  /* bytes at the snapshot; 0: unknown */
+	char *vsock_uds_path;               /* the vsock section's (vm.vsock points here) */
+	char *vsock_id;
 };
 
 /* disk_sizes: each disk's size in bytes, or NULL (saved as 0: unknown). */
@@ -28,5 +30,20 @@ void snap_config_save(const struct vm_config *cfg, const uint64_t *disk_sizes, s
 /* 0, or -EINVAL with a one-line reason in err (nothing to free then). */
 int snap_config_load(struct snap_reader *r, struct snap_config *out, char *err, size_t errlen);
 void snap_config_free(struct snap_config *cfg);
+
+/*
+ * The balloon section (a VM with a balloon): its configuration, so a
+ * restore creates the same device. Load: 0, or -EINVAL with err.
+ */
+void snap_config_save_balloon(const struct virtio_balloon_config *cfg, struct snap_writer *w);
+int snap_config_load_balloon(struct snap_reader *r, struct virtio_balloon_config *out, char *err, size_t errlen);
+
+/*
+ * The vsock section (a VM with a vsock device): CID, Unix socket path and
+ * API id, so a restore creates the same device. Load sets out->vm.vsock,
+ * its strings owned by out: 0, or -EINVAL with err.
+ */
+void snap_config_save_vsock(const struct vsock_config *cfg, struct snap_writer *w);
+int snap_config_load_vsock(struct snap_reader *r, struct snap_config *out, char *err, size_t errlen);
 
 #endif

@@ -20,6 +20,8 @@ static const struct snap_tag_info snap_tags[] = {
 	{ SNAP_TAG_CMOS, 1, "cmos" },
 	{ SNAP_TAG_ACPI_PM, 1, "acpi_pm" },
 	{ SNAP_TAG_VIRTIO, 2, "virtio" },   /* 2: virtio-net saves its queue pairs in use */
+	{ SNAP_TAG_BALLOON, 1, "balloon" },
+	{ SNAP_TAG_VSOCK, 1, "vsock" },
 };
 
 #define NR_TAGS (sizeof(snap_tags) / sizeof(snap_tags[0]))

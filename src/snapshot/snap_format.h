@@ -32,6 +32,8 @@ enum snap_tag {
 	SNAP_TAG_CMOS = 18,
 	SNAP_TAG_ACPI_PM = 19,
 	SNAP_TAG_VIRTIO = 32,       /* one per virtio-pci function, instance = creation order */
+	SNAP_TAG_BALLOON = 33,      /* the balloon's configuration, if the VM has one */
+	SNAP_TAG_VSOCK = 34,        /* the vsock device's configuration, if the VM has one */
 };
 
 /* Everything little-endian, as the host (vessel runs on x86-64 only). */

@@ -86,6 +86,17 @@ int snapshot_save_state(struct vm *vm, struct snap_writer *w, char *err, size_t 
 	snap_config_save(&vm->cfg, disk_sizes, w);
 	snap_section_end(w, sec);
 
+	if (vm->cfg.balloon.enabled) {
+		sec = snap_section_begin(w, SNAP_TAG_BALLOON, 0);
+		snap_config_save_balloon(&vm->cfg.balloon, w);
+		snap_section_end(w, sec);
+	}
+	if (vm->cfg.vsock.enabled) {
+		sec = snap_section_begin(w, SNAP_TAG_VSOCK, 0);
+		snap_config_save_vsock(&vm->cfg.vsock, w);
+		snap_section_end(w, sec);
+	}
+
 	sec = snap_section_begin(w, SNAP_TAG_VM, 0);
 	ret = arch_vm_save(vm, w, err, errlen);
 	if (ret)

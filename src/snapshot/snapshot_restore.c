@@ -21,11 +21,17 @@
 
 #define SNAPSHOT_STATE_MAX (256u << 20)
 
-/* The virtio functions a configuration creates (vm_devices.c's order). */
+/* The virtio functions before the NICs (vm_devices.c's order: rng, console, disks, NICs, balloon, vsock). */
+static uint32_t snapshot_nr_virtio_before_nics(const struct vm_config *cfg)
+{
+	return (cfg->rng ? 1 : 0) + (cfg->console_device == VM_CONSOLE_VIRTIO ? 1 : 0) + cfg->nr_disks;
+}
+
+/* The virtio functions a configuration creates. */
 static uint32_t snapshot_nr_virtio(const struct vm_config *cfg)
 {
-	return (cfg->rng ? 1 : 0) + (cfg->console_device == VM_CONSOLE_VIRTIO ? 1 : 0) +
-	       cfg->nr_disks + cfg->nr_nets;
+	return snapshot_nr_virtio_before_nics(cfg) + cfg->nr_nets + (cfg->balloon.enabled ? 1 : 0) +
+	       (cfg->vsock.enabled ? 1 : 0);
 }
 
 /* Every section the configuration implies is there, once, and nothing else. */
@@ -37,6 +43,15 @@ static int snapshot_check_sections(const struct snapshot_file *f, char *err, siz
 	static const uint32_t singles[] = {
 		SNAP_TAG_CONFIG, SNAP_TAG_VM, SNAP_TAG_SERIAL, SNAP_TAG_I8042, SNAP_TAG_CMOS, SNAP_TAG_ACPI_PM,
 	};
+
+	if (snap_count(img, SNAP_TAG_BALLOON) != (snap_find(img, SNAP_TAG_BALLOON, 0) ? 1 : 0)) {
+		snprintf(err, errlen, "snapshot has a balloon section other than instance 0");
+		return -EINVAL;
+	}
+	if (snap_count(img, SNAP_TAG_VSOCK) != (snap_find(img, SNAP_TAG_VSOCK, 0) ? 1 : 0)) {
+		snprintf(err, errlen, "snapshot has a vsock section other than instance 0");
+		return -EINVAL;
+	}
 
 	for (size_t i = 0; i < sizeof(singles) / sizeof(singles[0]); i++) {
 		if (!snap_find(img, singles[i], 0) || snap_count(img, singles[i]) != 1) {
@@ -89,6 +104,20 @@ int snapshot_file_parse(struct snapshot_file *f, uint8_t *buf, size_t len, char 
 	ret = snap_config_load(&r, &f->cfg, err, errlen);
 	if (ret)
 		goto out_image;
+	sec = snap_find(&f->img, SNAP_TAG_BALLOON, 0);
+	if (sec) {
+		r = snap_reader_init(sec->data, sec->len);
+		ret = snap_config_load_balloon(&r, &f->cfg.vm.balloon, err, errlen);
+		if (ret)
+			goto out_config;
+	}
+	sec = snap_find(&f->img, SNAP_TAG_VSOCK, 0);
+	if (sec) {
+		r = snap_reader_init(sec->data, sec->len);
+		ret = snap_config_load_vsock(&r, &f->cfg, err, errlen);
+		if (ret)
+			goto out_config;
+	}
 	if (f->img.header.cpu_model != (uint32_t)f->cfg.vm.cpu_model) {
 		snprintf(err, errlen, "snapshot header and configuration disagree on the CPU model");
 		ret = -EINVAL;
@@ -237,10 +266,10 @@ out_bad_device:
 	return -EINVAL;
 }
 
-/* The virtio-pci function of NIC i (vm_devices.c's order: rng, console, disks, NICs). */
+/* The virtio-pci function of NIC i. */
 static struct virtio_dev *snapshot_nic(struct vm *vm, uint32_t i)
 {
-	uint32_t index = snapshot_nr_virtio(&vm->cfg) - vm->cfg.nr_nets + i;
+	uint32_t index = snapshot_nr_virtio_before_nics(&vm->cfg) + i;
 
 	return index < vm->nr_virtio ? virtio_pci_vdev(vm->virtio[index]) : NULL;
 }

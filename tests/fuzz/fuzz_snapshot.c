@@ -41,6 +41,14 @@ static void fuzz_sections(const struct snap_image *img)
 				snap_config_free(&cfg);
 			break;
 		}
+		case SNAP_TAG_BALLOON: {
+			struct virtio_balloon_config balloon = { 0 };
+
+			if (!snap_config_load_balloon(&r, &balloon, err, sizeof(err)) &&
+			    (!balloon.enabled || balloon.stats_interval_s > VIRTIO_BALLOON_STATS_INTERVAL_MAX))
+				__builtin_trap();
+			break;
+		}
 		case SNAP_TAG_SERIAL: {
 			struct serial *dev = serial_create((struct irq_line){ 0 }, fuzz_out, NULL);
 			uint8_t v;

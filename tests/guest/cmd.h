@@ -43,11 +43,18 @@ int cmd_powerwait(const char *arg);
 int cmd_tick(const char *arg);
 int cmd_spin(const char *arg);
 int cmd_memtick(const char *arg);
+int cmd_balloon(const char *arg);
+int cmd_balloonreport(const char *arg);
+int cmd_balloonbad(const char *arg);
 int cmd_memdirty(const char *arg);
 int cmd_netmac(const char *arg);
 int cmd_netmq(const char *arg);
 int cmd_vmgenid(const char *arg);
 int cmd_vmgenwait(const char *arg);
+int cmd_vsock(const char *arg);
+int cmd_vsockecho(const char *arg);
+int cmd_vsocksend(const char *arg);
+int cmd_vsockbad(const char *arg);
 
 /* Run "a,b:arg,c" in order. */
 void cmd_run_list(const char *list);

@@ -196,6 +196,26 @@ static void test_migrate(void)
 	expect_fault("GET", "/vms/web/snapshots", "", 400, "not valid");
 }
 
+static void test_balloon(void)
+{
+	struct mgr_request req;
+
+	req = expect_op("PATCH", "/vms/web/balloon", "{\"amount_mib\": 64}", MGR_OP_BALLOON);
+	CHECK_EQ(req.amount_mib, 64);
+	CHECK(!strcmp(req.name, "web"));
+	mgr_request_clear(&req);
+	req = expect_op("PATCH", "/vms/web/balloon", "{\"amount_mib\": 0}", MGR_OP_BALLOON);
+	CHECK_EQ(req.amount_mib, 0);
+	mgr_request_clear(&req);
+	expect_fault("PUT", "/vms/web/balloon", "{\"amount_mib\": 1}", 405, "PUT");
+	expect_fault("GET", "/vms/web/balloon", "", 405, "GET");
+	expect_fault("PATCH", "/vms/web/balloon", "{}", 400, "missing required field 'amount_mib'");
+	expect_fault("PATCH", "/vms/web/balloon", "{\"amount_mib\": -1}", 400, "0 to 16777215");
+	expect_fault("PATCH", "/vms/web/balloon", "{\"amount_mib\": \"1\"}", 400, "must be an integer");
+	expect_fault("PATCH", "/vms/web/balloon", "{\"amount_mib\": 1, \"x\": 2}", 400, "unknown field 'x'");
+	expect_fault("PATCH", "/vms/web/balloon", "", 400, "empty request body");
+}
+
 static void test_names_and_paths(void)
 {
 	char buf[128];
@@ -215,4 +235,4 @@ static void test_names_and_paths(void)
 }
 
 TEST_MAIN(test_routes, test_create, test_owned_options, test_actions, test_snapshot, test_migrate,
-	  test_names_and_paths)
+	  test_balloon, test_names_and_paths)

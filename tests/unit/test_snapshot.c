@@ -397,6 +397,39 @@ static void test_legacy_round_trips(void)
 	acpi_pm_destroy(pb);
 }
 
+/* The balloon section: its configuration round-trips, bad values are refused. */
+static void test_balloon_section(void)
+{
+	const struct virtio_balloon_config in = { .enabled = true, .target_mib = 48, .deflate_on_oom = true,
+						  .free_page_reporting = true, .stats_interval_s = 7 };
+	struct virtio_balloon_config out = { 0 };
+	struct snap_writer w = { 0 };
+	struct snap_reader r;
+	char err[256];
+
+	snap_config_save_balloon(&in, &w);
+	CHECK_EQ(snap_section_version(SNAP_TAG_BALLOON), 1);
+	r = snap_reader_init(w.buf, w.len);
+	CHECK_EQ(snap_config_load_balloon(&r, &out, err, sizeof(err)), 0);
+	CHECK(out.enabled && out.target_mib == 48 && out.deflate_on_oom && out.free_page_reporting &&
+	      out.stats_interval_s == 7);
+	for (size_t field = 1; field < 4; field++) {
+		uint32_t bad = field == 3 ? 70000 : 2, saved;
+
+		memcpy(&saved, w.buf + 4 * field, 4);
+		memcpy(w.buf + 4 * field, &bad, 4);
+		r = snap_reader_init(w.buf, w.len);
+		CHECK(snap_config_load_balloon(&r, &out, err, sizeof(err)) == -EINVAL && strstr(err, "balloon"));
+		memcpy(w.buf + 4 * field, &saved, 4);
+	}
+	r = snap_reader_init(w.buf, w.len - 1);
+	CHECK_EQ(snap_config_load_balloon(&r, &out, err, sizeof(err)), -EINVAL);
+	snap_put_u32(&w, 0);
+	r = snap_reader_init(w.buf, w.len);
+	CHECK_EQ(snap_config_load_balloon(&r, &out, err, sizeof(err)), -EINVAL);
+	snap_writer_free(&w);
+}
+
 TEST_MAIN(test_format_round_trip, test_format_every_flip_refused, test_format_every_cut_refused,
 	  test_format_bad_fields, test_config_round_trip, test_config_bad_values, test_serial_round_trip,
-	  test_legacy_round_trips)
+	  test_legacy_round_trips, test_balloon_section)

@@ -17,6 +17,8 @@
 #define VIRTIO_ID_BLOCK     2
 #define VIRTIO_ID_CONSOLE   3
 #define VIRTIO_ID_RNG       4
+#define VIRTIO_ID_BALLOON   5
+#define VIRTIO_ID_VSOCK     19
 
 /* Status bits (2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE   1
