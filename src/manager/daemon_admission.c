@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +125,8 @@ int mgr_capacity_init(struct mgr_capacity *cap, const char *max_memory, double c
 		snprintf(err, errlen, "--cpu-overcommit: expected a ratio above 0, at most 1000 (vCPUs per host CPU)");
 		return -EINVAL;
 	}
-	vcpus = floor((double)host_cpus * cpu_overcommit);
+	/* Truncated: a positive ratio's vCPUs round down, as floor() would, without libm. */
+	vcpus = (double)host_cpus * cpu_overcommit;
 	cap->vcpus = vcpus > 1e6 ? 1000000 : (uint32_t)vcpus;
 	return 0;
 }
