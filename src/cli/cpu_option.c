@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/kv_option.h"
 #include "cli/size.h"
 
 #define KEYS "affinity, pin"
@@ -107,35 +108,27 @@ static int cpu_option_items(char *copy, char **items, int max, char *err, size_t
 	return n;
 }
 
-/* One key=value item (val already split off). */
-static int cpu_option_key(const char *key, const char *val, const struct cpu_host *host, struct vcpu_placement *pl,
-			  unsigned int *seen, char *err, size_t errlen)
-{
-	unsigned int bit = !strcmp(key, "affinity") ? 1u : !strcmp(key, "pin") ? 2u : 0u;
+enum { CPU_KEY_AFFINITY, CPU_KEY_PIN };
 
-	if (!bit) {
-		snprintf(err, errlen, "--cpus: unknown key '%s' (keys: " KEYS ")", key);
-		return -EINVAL;
-	}
-	if (*seen & bit) {
-		snprintf(err, errlen, "--cpus: %s given twice", key);
-		return -EINVAL;
-	}
-	*seen |= bit;
-	if (bit == 1u)
+/* One key=value item (val already split off). */
+static int cpu_option_key(struct kv_option *kv, const char *name, const char *val, const struct cpu_host *host,
+			  struct vcpu_placement *pl, char *err, size_t errlen)
+{
+	int key = kv_option_key(kv, name, err, errlen);
+
+	if (key < 0)
+		return key;
+	if (key == CPU_KEY_AFFINITY)
 		return cpu_option_parse_list("--cpus affinity=", val, host, &pl->cpus, err, errlen);
-	if (onoff_parse(val, &pl->pin)) {
-		snprintf(err, errlen, "--cpus pin='%s': expected 'on' or 'off'", val);
-		return -EINVAL;
-	}
-	return 0;
+	return kv_option_onoff(kv, CPU_KEY_PIN, val, &pl->pin, err, errlen);
 }
 
 int cpu_option_parse(const char *arg, uint32_t max_vcpus, const struct cpu_host *host, uint32_t *nr_cpus,
 		     bool *count_given, struct vcpu_placement *pl, char *err, size_t errlen)
 {
+	static const char *const keys[] = { [CPU_KEY_AFFINITY] = "affinity", [CPU_KEY_PIN] = "pin" };
+	struct kv_option kv = KV_OPTION("--cpus", keys, NULL);
 	char *copy = strdup(arg), *items[8];
-	unsigned int seen = 0;
 	int n, ret = 0;
 
 	*count_given = false;
@@ -164,14 +157,14 @@ int cpu_option_parse(const char *arg, uint32_t max_vcpus, const struct cpu_host 
 			ret = -EINVAL;
 		} else {
 			*val++ = '\0';
-			ret = cpu_option_key(items[i], val, host, pl, &seen, err, errlen);
+			ret = cpu_option_key(&kv, items[i], val, host, pl, err, errlen);
 		}
 	}
 	if (ret)
 		goto out;
-	if ((seen & 1u) || pl->pin) {
+	if (kv_option_given(&kv, CPU_KEY_AFFINITY) || pl->pin) {
 		pl->active = true;
-		if (!(seen & 1u))
+		if (!kv_option_given(&kv, CPU_KEY_AFFINITY))
 			pl->cpus = host->usable;    /* pin=on alone: over every CPU vessel may use */
 	}
 out:

@@ -6,16 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/size.h"
-
-static int disk_option_bool(const char *key, const char *val, bool *out, char *err, size_t errlen)
-{
-	if (onoff_parse(val, out)) {
-		snprintf(err, errlen, "--disk %s='%s': expected 'on' or 'off'", key, val);
-		return -EINVAL;
-	}
-	return 0;
-}
+#include "cli/kv_option.h"
 
 static int disk_option_serial(const char *val, const char **out, char *err, size_t errlen)
 {
@@ -51,44 +42,27 @@ static int disk_option_queues(const char *val, uint16_t *out, char *err, size_t 
 	return 0;
 }
 
-/* One key=value; seen tracks keys given twice. */
-static int disk_option_key(char *item, struct virtio_blk_config *cfg, unsigned int *seen,
-			   char *err, size_t errlen)
+enum { DISK_KEY_PATH, DISK_KEY_READONLY, DISK_KEY_CACHE, DISK_KEY_SERIAL, DISK_KEY_AIO, DISK_KEY_QUEUES };
+
+static const char *const disk_option_keys[] = {
+	[DISK_KEY_PATH] = "path", [DISK_KEY_READONLY] = "readonly", [DISK_KEY_CACHE] = "cache",
+	[DISK_KEY_SERIAL] = "serial", [DISK_KEY_AIO] = "aio", [DISK_KEY_QUEUES] = "queues",
+};
+
+static int disk_option_value(const struct kv_option *kv, unsigned int key, char *val, struct virtio_blk_config *cfg,
+			     char *err, size_t errlen)
 {
-	static const char *const keys[] = { "path", "readonly", "cache", "serial", "aio", "queues" };
-	char *val = strchr(item, '=');
-	unsigned int k;
-
-	if (!val) {
-		snprintf(err, errlen, "--disk '%s': expected key=value (keys: path, readonly, cache, serial, aio, queues)",
-			 item);
-		return -EINVAL;
-	}
-	*val++ = '\0';
-	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-		if (!strcmp(item, keys[k]))
-			break;
-	if (k == sizeof(keys) / sizeof(keys[0])) {
-		snprintf(err, errlen, "--disk: unknown key '%s' (keys: path, readonly, cache, serial, aio, queues)", item);
-		return -EINVAL;
-	}
-	if (*seen & (1u << k)) {
-		snprintf(err, errlen, "--disk: %s given twice", item);
-		return -EINVAL;
-	}
-	*seen |= 1u << k;
-
-	switch (k) {
-	case 0:
+	switch (key) {
+	case DISK_KEY_PATH:
 		if (!*val) {
 			snprintf(err, errlen, "--disk: path is empty");
 			return -EINVAL;
 		}
 		cfg->path = val;
 		return 0;
-	case 1:
-		return disk_option_bool(item, val, &cfg->readonly, err, errlen);
-	case 2:
+	case DISK_KEY_READONLY:
+		return kv_option_onoff(kv, key, val, &cfg->readonly, err, errlen);
+	case DISK_KEY_CACHE:
 		if (!strcmp(val, "none")) {
 			cfg->direct = true;
 		} else if (!strcmp(val, "writeback")) {
@@ -98,11 +72,11 @@ static int disk_option_key(char *item, struct virtio_blk_config *cfg, unsigned i
 			return -EINVAL;
 		}
 		return 0;
-	case 3:
+	case DISK_KEY_SERIAL:
 		return disk_option_serial(val, &cfg->serial, err, errlen);
-	case 5:
+	case DISK_KEY_QUEUES:
 		return disk_option_queues(val, &cfg->queues, err, errlen);
-	default:
+	default:        /* DISK_KEY_AIO */
 		if (!strcmp(val, "auto")) {
 			cfg->aio = BLOCK_AIO_AUTO;
 		} else if (!strcmp(val, "io_uring")) {
@@ -119,23 +93,19 @@ static int disk_option_key(char *item, struct virtio_blk_config *cfg, unsigned i
 
 int disk_option_parse(char *arg, struct virtio_blk_config *cfg, char *err, size_t errlen)
 {
-	unsigned int seen = 0;
-	char *item, *next;
+	struct kv_option kv = KV_OPTION("--disk", disk_option_keys, arg);
+	unsigned int key;
+	char *val;
 	int ret;
 
 	*cfg = (struct virtio_blk_config){ .aio = BLOCK_AIO_AUTO, .queues = 1 };
-	for (item = arg; item; item = next) {
-		next = strchr(item, ',');
-		if (next)
-			*next++ = '\0';
-		if (!*item) {
-			snprintf(err, errlen, "--disk: empty item (stray comma?)");
-			return -EINVAL;
-		}
-		ret = disk_option_key(item, cfg, &seen, err, errlen);
+	while ((ret = kv_option_next(&kv, &key, &val, err, errlen)) > 0) {
+		ret = disk_option_value(&kv, key, val, cfg, err, errlen);
 		if (ret)
 			return ret;
 	}
+	if (ret)
+		return ret;
 	if (!cfg->path) {
 		snprintf(err, errlen, "--disk: path=FILE is required");
 		return -EINVAL;

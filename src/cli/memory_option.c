@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/kv_option.h"
 #include "cli/size.h"
-
-#define KEYS "hugepages, hugepage_size, prefault, mergeable"
 
 static int memory_option_size(const char *val, uint64_t host_limit, uint64_t *size, char *err, size_t errlen)
 {
@@ -36,15 +35,6 @@ static int memory_option_size(const char *val, uint64_t host_limit, uint64_t *si
 	return 0;
 }
 
-static int memory_option_switch(const char *key, const char *val, bool *out, char *err, size_t errlen)
-{
-	if (onoff_parse(val, out)) {
-		snprintf(err, errlen, "--memory %s='%s': expected 'on' or 'off'", key, val);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int memory_option_page_size(const char *val, uint64_t *out, char *err, size_t errlen)
 {
 	uint64_t v;
@@ -57,49 +47,36 @@ static int memory_option_page_size(const char *val, uint64_t *out, char *err, si
 	return 0;
 }
 
-/* One key=value of the options after the size. */
-static int memory_option_key(char *item, bool *huge, uint64_t *page_size, struct mem_backing *mb,
-			     unsigned int *seen, char *err, size_t errlen)
-{
-	static const char *const keys[] = { "hugepages", "hugepage_size", "prefault", "mergeable" };
-	char *val = strchr(item, '=');
-	unsigned int k;
+enum { MEMORY_KEY_HUGEPAGES, MEMORY_KEY_HUGEPAGE_SIZE, MEMORY_KEY_PREFAULT, MEMORY_KEY_MERGEABLE };
 
-	if (!val) {
-		snprintf(err, errlen, "--memory '%s': expected key=value after the size (keys: " KEYS ")", item);
-		return -EINVAL;
-	}
-	*val++ = '\0';
-	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-		if (!strcmp(item, keys[k]))
-			break;
-	if (k == sizeof(keys) / sizeof(keys[0])) {
-		snprintf(err, errlen, "--memory: unknown key '%s' (keys: " KEYS ")", item);
-		return -EINVAL;
-	}
-	if (*seen & (1u << k)) {
-		snprintf(err, errlen, "--memory: %s given twice", item);
-		return -EINVAL;
-	}
-	*seen |= 1u << k;
-	switch (k) {
-	case 0:
-		return memory_option_switch(item, val, huge, err, errlen);
-	case 1:
+static const char *const memory_option_keys[] = {
+	[MEMORY_KEY_HUGEPAGES] = "hugepages", [MEMORY_KEY_HUGEPAGE_SIZE] = "hugepage_size",
+	[MEMORY_KEY_PREFAULT] = "prefault", [MEMORY_KEY_MERGEABLE] = "mergeable",
+};
+
+/* One key=value of the options after the size. */
+static int memory_option_value(const struct kv_option *kv, unsigned int key, const char *val, bool *huge,
+			       uint64_t *page_size, struct mem_backing *mb, char *err, size_t errlen)
+{
+	switch (key) {
+	case MEMORY_KEY_HUGEPAGES:
+		return kv_option_onoff(kv, key, val, huge, err, errlen);
+	case MEMORY_KEY_HUGEPAGE_SIZE:
 		return memory_option_page_size(val, page_size, err, errlen);
-	case 2:
-		return memory_option_switch(item, val, &mb->prefault, err, errlen);
-	default:
-		return memory_option_switch(item, val, &mb->mergeable, err, errlen);
+	case MEMORY_KEY_PREFAULT:
+		return kv_option_onoff(kv, key, val, &mb->prefault, err, errlen);
+	default:        /* MEMORY_KEY_MERGEABLE */
+		return kv_option_onoff(kv, key, val, &mb->mergeable, err, errlen);
 	}
 }
 
 int memory_option_parse(const char *arg, uint64_t host_limit, uint64_t *size, struct mem_backing *mb,
 			char *err, size_t errlen)
 {
-	char *copy = strdup(arg), *item, *next;
+	char *copy = strdup(arg), *items, *val;
+	struct kv_option kv;
 	uint64_t page_size = 0;
-	unsigned int seen = 0;
+	unsigned int key;
 	bool huge = false;
 	int ret;
 
@@ -108,21 +85,14 @@ int memory_option_parse(const char *arg, uint64_t host_limit, uint64_t *size, st
 		return -ENOMEM;
 	}
 	*mb = (struct mem_backing){ 0 };
-	next = strchr(copy, ',');
-	if (next)
-		*next++ = '\0';
+	items = strchr(copy, ',');
+	if (items)
+		*items++ = '\0';
 	ret = memory_option_size(copy, host_limit, size, err, errlen);
-	for (item = next; !ret && item; item = next) {
-		next = strchr(item, ',');
-		if (next)
-			*next++ = '\0';
-		if (!*item) {
-			snprintf(err, errlen, "--memory: empty item (stray comma?)");
-			ret = -EINVAL;
-			break;
-		}
-		ret = memory_option_key(item, &huge, &page_size, mb, &seen, err, errlen);
-	}
+	kv = KV_OPTION("--memory", memory_option_keys, items);
+	kv.after = "after the size";
+	while (!ret && (ret = kv_option_next(&kv, &key, &val, err, errlen)) > 0)
+		ret = memory_option_value(&kv, key, val, &huge, &page_size, mb, err, errlen);
 	if (ret)
 		goto out;
 	if (page_size && !huge) {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEYS "cid, uds"
+#include "cli/kv_option.h"
 
 int vsock_cid_parse(const char *s, uint32_t *cid)
 {
@@ -23,31 +23,11 @@ int vsock_cid_parse(const char *s, uint32_t *cid)
 	return 0;
 }
 
-/* One key=value; seen tracks keys given twice. */
-static int vsock_option_key(char *item, struct vsock_config *cfg, unsigned int *seen, char *err, size_t errlen)
-{
-	static const char *const keys[] = { "cid", "uds" };
-	char *val = strchr(item, '=');
-	unsigned int k;
+enum { VSOCK_KEY_CID, VSOCK_KEY_UDS };
 
-	if (!val) {
-		snprintf(err, errlen, "--vsock '%s': expected key=value (keys: " KEYS ")", item);
-		return -EINVAL;
-	}
-	*val++ = '\0';
-	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-		if (!strcmp(item, keys[k]))
-			break;
-	if (k == sizeof(keys) / sizeof(keys[0])) {
-		snprintf(err, errlen, "--vsock: unknown key '%s' (keys: " KEYS ")", item);
-		return -EINVAL;
-	}
-	if (*seen & (1u << k)) {
-		snprintf(err, errlen, "--vsock: %s given twice", item);
-		return -EINVAL;
-	}
-	*seen |= 1u << k;
-	if (k == 0) {
+static int vsock_option_value(unsigned int key, char *val, struct vsock_config *cfg, char *err, size_t errlen)
+{
+	if (key == VSOCK_KEY_CID) {
 		if (vsock_cid_parse(val, &cfg->guest_cid)) {
 			snprintf(err, errlen, "--vsock cid='%s': expected a number from %u to %u (0-2 are reserved)",
 				 val, VSOCK_CID_MIN, VSOCK_CID_MAX);
@@ -65,26 +45,23 @@ static int vsock_option_key(char *item, struct vsock_config *cfg, unsigned int *
 
 int vsock_option_parse(char *arg, struct vsock_config *cfg, char *err, size_t errlen)
 {
-	unsigned int seen = 0;
-	char *item, *next;
+	static const char *const keys[] = { [VSOCK_KEY_CID] = "cid", [VSOCK_KEY_UDS] = "uds" };
+	struct kv_option kv = KV_OPTION("--vsock", keys, arg);
+	unsigned int key;
+	char *val;
 	int ret;
 
 	*cfg = (struct vsock_config){ .enabled = true };
-	for (item = arg; item; item = next) {
-		next = strchr(item, ',');
-		if (next)
-			*next++ = '\0';
-		if (!*item) {
-			snprintf(err, errlen, "--vsock: empty item (stray comma?)");
-			return -EINVAL;
-		}
-		ret = vsock_option_key(item, cfg, &seen, err, errlen);
+	while ((ret = kv_option_next(&kv, &key, &val, err, errlen)) > 0) {
+		ret = vsock_option_value(key, val, cfg, err, errlen);
 		if (ret)
 			return ret;
 	}
-	if (!(seen & 1) || !(seen & 2)) {
+	if (ret)
+		return ret;
+	if (!kv_option_given(&kv, VSOCK_KEY_CID) || !kv_option_given(&kv, VSOCK_KEY_UDS)) {
 		snprintf(err, errlen, "--vsock: %s is required (example: --vsock cid=3,uds=/tmp/vm.vsock)",
-			 !(seen & 1) ? "cid" : "uds");
+			 !kv_option_given(&kv, VSOCK_KEY_CID) ? "cid" : "uds");
 		return -EINVAL;
 	}
 	return 0;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,18 +35,26 @@ static int cg_path(char *out, const char *dir, const char *file)
 	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
-static int cg_write(const char *dir, const char *file, const char *val)
+/* dir/file opened with flags: a file descriptor, or -errno. */
+static int cg_open(const char *dir, const char *file, int flags)
 {
 	char path[PATH_MAX];
-	size_t len = strlen(val);
-	ssize_t n;
 	int fd, ret = cg_path(path, dir, file);
 
 	if (ret)
 		return ret;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int cg_write(const char *dir, const char *file, const char *val)
+{
+	size_t len = strlen(val);
+	ssize_t n;
+	int fd = cg_open(dir, file, O_WRONLY), ret;
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = write(fd, val, len);
 	ret = n < 0 ? -errno : (size_t)n != len ? -EIO : 0;
 	close(fd);
@@ -63,15 +72,11 @@ static int cg_write_pid(const char *dir, pid_t pid)
 /* The file's contents (at most len - 1 bytes); 0 or -errno. */
 static int cg_read(const char *dir, const char *file, char *buf, size_t len)
 {
-	char path[PATH_MAX];
 	ssize_t n;
-	int fd, ret = cg_path(path, dir, file);
+	int fd = cg_open(dir, file, O_RDONLY), ret;
 
-	if (ret)
-		return ret;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = read(fd, buf, len - 1);
 	ret = n < 0 ? -errno : 0;
 	buf[n < 0 ? 0 : n] = '\0';
@@ -268,10 +273,16 @@ static int cg_can_create_in(const char *dir)
 	return access(parent, W_OK | X_OK) ? -errno : 0;
 }
 
-/* Where the VM's cgroup goes, and whether the cpu controller is there to be had. */
-static int cgroup_plan(const struct cgroup_loc *loc, pid_t pid, struct cgroup_plan *plan, char *err, size_t errlen)
+/* The hierarchy (*loc), where the VM's cgroup goes in it, and whether the cpu controller is there to be had. */
+static int cgroup_plan(const struct cgroup_paths *paths, pid_t pid, struct cgroup_loc *loc, struct cgroup_plan *plan,
+		       char *err, size_t errlen)
 {
+	int ret;
+
 	*plan = (struct cgroup_plan){ 0 };
+	ret = cgroup_locate(paths, loc, err, errlen);
+	if (ret)
+		return ret;
 	if (loc->version == 1) {
 		snprintf(plan->base, sizeof(plan->base), "%s", loc->own);
 		return 0;
@@ -297,36 +308,39 @@ static int cgroup_plan(const struct cgroup_loc *loc, pid_t pid, struct cgroup_pl
 	return 0;
 }
 
-/* The message for a cgroup we could not create in plan->base. */
-static void cgroup_create_error(const struct cgroup_loc *loc, const struct cgroup_plan *plan, const char *what,
-				int ret, char *err, size_t errlen)
+/* The message for a cgroup we could not create in plan->base: what failed (fmt, ...) and why (-ret). Returns ret. */
+__attribute__((format(printf, 6, 7)))
+static int cgroup_create_error(const struct cgroup_loc *loc, const struct cgroup_plan *plan, int ret,
+			       char *err, size_t errlen, const char *fmt, ...)
 {
+	char what[PATH_MAX + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	if (loc->version == 2 && !plan->alone)
 		snprintf(err, errlen, "--cpu-quota: cgroup v2 keeps processes out of cgroups with controllers enabled, "
 			 "%s holds other processes, and %s: %s; %s", loc->own, what, strerror(-ret), DELEGATE_HINT);
 	else
 		snprintf(err, errlen, "--cpu-quota: %s: %s (needs root or write access to %s)", what, strerror(-ret),
 			 plan->base);
+	return ret;
 }
 
 int cgroup_check_cpu_quota(const struct cgroup_paths *paths, pid_t pid, char *err, size_t errlen)
 {
 	struct cgroup_loc loc;
 	struct cgroup_plan plan;
-	char what[PATH_MAX + 32];
 	int ret;
 
-	ret = cgroup_locate(paths, &loc, err, errlen);
-	if (!ret)
-		ret = cgroup_plan(&loc, pid, &plan, err, errlen);
+	ret = cgroup_plan(paths, pid, &loc, &plan, err, errlen);
 	if (ret)
 		return ret;
 	ret = cg_can_create_in(plan.base);
-	if (ret) {
-		snprintf(what, sizeof(what), "cannot create cgroups in %s", plan.base);
-		cgroup_create_error(&loc, &plan, what, ret, err, errlen);
-	}
-	return ret;
+	if (ret)
+		return cgroup_create_error(&loc, &plan, ret, err, errlen, "cannot create cgroups in %s", plan.base);
+	return 0;
 }
 
 /* Turns the cpu controller on for dir's children. */
@@ -359,23 +373,17 @@ static int cgroup_set_quota(const struct cgroup *cg, uint32_t percent)
 static int cgroup_v2_shared_parent(const struct cgroup_loc *loc, const struct cgroup_plan *plan,
 				   char *err, size_t errlen)
 {
-	char what[PATH_MAX + 64];
-	int ret = 0;
+	int ret;
 
-	if (mkdir(plan->base, 0755) && errno != EEXIST) {
-		ret = -errno;
-		snprintf(what, sizeof(what), "cannot create %s", plan->base);
-		cgroup_create_error(loc, plan, what, ret, err, errlen);
-		return ret;
-	}
+	if (mkdir(plan->base, 0755) && errno != EEXIST)
+		return cgroup_create_error(loc, plan, -errno, err, errlen, "cannot create %s", plan->base);
 	ret = cg_enable_cpu(loc->mount);
 	if (!ret)
 		ret = cg_enable_cpu(plan->base);
-	if (ret) {
-		snprintf(what, sizeof(what), "cannot enable the cpu controller in %s", plan->base);
-		cgroup_create_error(loc, plan, what, ret, err, errlen);
-	}
-	return ret;
+	if (ret)
+		return cgroup_create_error(loc, plan, ret, err, errlen, "cannot enable the cpu controller in %s",
+					   plan->base);
+	return 0;
 }
 
 int cgroup_create_cpu_quota(struct cgroup *cg, const struct cgroup_paths *paths, pid_t pid, uint32_t percent,
@@ -383,13 +391,10 @@ int cgroup_create_cpu_quota(struct cgroup *cg, const struct cgroup_paths *paths,
 {
 	struct cgroup_loc loc;
 	struct cgroup_plan plan;
-	char what[PATH_MAX + 64];
 	int ret;
 
 	*cg = (struct cgroup){ 0 };
-	ret = cgroup_locate(paths, &loc, err, errlen);
-	if (!ret)
-		ret = cgroup_plan(&loc, pid, &plan, err, errlen);
+	ret = cgroup_plan(paths, pid, &loc, &plan, err, errlen);
 	if (ret)
 		return ret;
 	if (loc.version == 2 && !plan.alone) {
@@ -403,12 +408,8 @@ int cgroup_create_cpu_quota(struct cgroup *cg, const struct cgroup_paths *paths,
 		return -ENAMETOOLONG;
 	}
 	/* It may exist: left by an earlier process with this pid that was killed. */
-	if (mkdir(cg->dir, 0755) && errno != EEXIST) {
-		ret = -errno;
-		snprintf(what, sizeof(what), "cannot create cgroup %s", cg->dir);
-		cgroup_create_error(&loc, &plan, what, ret, err, errlen);
-		return ret;
-	}
+	if (mkdir(cg->dir, 0755) && errno != EEXIST)
+		return cgroup_create_error(&loc, &plan, -errno, err, errlen, "cannot create cgroup %s", cg->dir);
 	cg->version = loc.version;
 	/* v1, or v2's shared parent: the quota is in place before the process enters. */
 	if (!plan.alone) {

@@ -153,6 +153,21 @@ void mgr_api_reply_vm(struct api_response *resp, int status, const struct mgr_vm
  */
 int mgr_api_call_vm(struct mgr_daemon *d, struct mgr_vm *vm, const char *method, const char *path,
 		    const char *body, int timeout_ms, long *status, char *msg, size_t msglen);
+/*
+ * The VM named name if it is running or paused, for a request its own API
+ * serves (d->lock held): NULL with resp's error if not, 404 or 409 "VM 'x'
+ * is stopped: only a running or paused VM <can>".
+ */
+struct mgr_vm *mgr_vm_find_live(struct mgr_daemon *d, const char *name, const char *can,
+				struct api_response *resp);
+/*
+ * Forwards a request to vm's own API (mgr_api_call_vm), which answers 204
+ * when it takes it: 0, or resp's error status: 502 if the API does not
+ * answer, else the VM's own message, with 409 if it contains conflict (not
+ * NULL), 400 if the VM answered 400, 502 otherwise.
+ */
+int mgr_api_forward_vm(struct mgr_daemon *d, struct mgr_vm *vm, const char *method, const char *path,
+		       const char *body, const char *conflict, struct api_response *resp);
 /* Pauses or resumes the VM (PATCH /vm), its recorded state following; 0, or resp's error status. */
 int mgr_api_set_paused(struct mgr_daemon *d, struct mgr_vm *vm, bool pause, struct api_response *resp);
 

@@ -246,6 +246,37 @@ int mgr_api_call_vm(struct mgr_daemon *d, struct mgr_vm *vm, const char *method,
 	return ret;
 }
 
+struct mgr_vm *mgr_vm_find_live(struct mgr_daemon *d, const char *name, const char *can,
+				struct api_response *resp)
+{
+	struct mgr_vm *vm = mgr_vm_find(d, name);
+
+	if (!vm) {
+		api_response_error(resp, 404, "no VM named '%s'", name);
+		return NULL;
+	}
+	if (vm->state != MGR_VM_RUNNING && vm->state != MGR_VM_PAUSED) {
+		api_response_error(resp, 409, "VM '%s' is %s: only a running or paused VM %s", vm->name,
+				   mgr_vm_state_name(vm->state), can);
+		return NULL;
+	}
+	return vm;
+}
+
+int mgr_api_forward_vm(struct mgr_daemon *d, struct mgr_vm *vm, const char *method, const char *path,
+		       const char *body, const char *conflict, struct api_response *resp)
+{
+	char msg[512];
+	long status;
+
+	if (mgr_api_call_vm(d, vm, method, path, body, MGR_VM_API_TIMEOUT_MS, &status, msg, sizeof(msg)))
+		return api_response_error(resp, 502, "VM '%s': its API does not answer: %s", vm->name, msg);
+	if (status != 204)
+		return api_response_error(resp, conflict && strstr(msg, conflict) ? 409 : status == 400 ? 400 : 502,
+					  "VM '%s': %s", vm->name, msg);
+	return 0;
+}
+
 int mgr_api_set_paused(struct mgr_daemon *d, struct mgr_vm *vm, bool pause, struct api_response *resp)
 {
 	enum mgr_vm_state from = pause ? MGR_VM_RUNNING : MGR_VM_PAUSED;

@@ -93,15 +93,10 @@ void mgr_snapshot(struct mgr_daemon *d, const struct mgr_request *req, struct ap
 	if (mgr_snapshot_dir(req->snapshot_dir, resp))
 		return;
 	pthread_mutex_lock(&d->lock);
-	vm = mgr_vm_find(d, req->name);
-	if (!vm) {
-		api_response_error(resp, 404, "no VM named '%s'", req->name);
-	} else if (vm->state != MGR_VM_RUNNING && vm->state != MGR_VM_PAUSED) {
-		api_response_error(resp, 409, "VM '%s' is %s: only a running or paused VM can be snapshotted",
-				   vm->name, mgr_vm_state_name(vm->state));
-	} else if (vm->snapshotting) {
+	vm = mgr_vm_find_live(d, req->name, "can be snapshotted", resp);
+	if (vm && vm->snapshotting) {
 		api_response_error(resp, 409, "VM '%s': a snapshot is being taken already", vm->name);
-	} else {
+	} else if (vm) {
 		vm->snapshotting = true;
 		mgr_snapshot_locked(d, vm, req, resp);
 		vm->snapshotting = false;
@@ -113,9 +108,7 @@ void mgr_migrate(struct mgr_daemon *d, const struct mgr_request *req, struct api
 {
 	struct json_object *body = json_object_new_object();
 	struct mgr_vm *vm;
-	char msg[512], *text;
-	long status;
-	int ret;
+	char *text;
 
 	json_object_object_add(body, "destination", json_object_new_string(req->destination));
 	if (req->downtime_ms)
@@ -128,27 +121,10 @@ void mgr_migrate(struct mgr_daemon *d, const struct mgr_request *req, struct api
 		return;
 	}
 	pthread_mutex_lock(&d->lock);
-	vm = mgr_vm_find(d, req->name);
-	if (!vm) {
-		api_response_error(resp, 404, "no VM named '%s'", req->name);
+	vm = mgr_vm_find_live(d, req->name, "can be migrated", resp);
+	/* The VM says 400 for a bad destination and for a migration under way (or completed). */
+	if (!vm || mgr_api_forward_vm(d, vm, "PUT", "/vessel/migrate", text, "in progress", resp))
 		goto out;
-	}
-	if (vm->state != MGR_VM_RUNNING && vm->state != MGR_VM_PAUSED) {
-		api_response_error(resp, 409, "VM '%s' is %s: only a running or paused VM can be migrated",
-				   vm->name, mgr_vm_state_name(vm->state));
-		goto out;
-	}
-	ret = mgr_api_call_vm(d, vm, "PUT", "/vessel/migrate", text, MGR_VM_API_TIMEOUT_MS, &status, msg, sizeof(msg));
-	if (ret) {
-		api_response_error(resp, 502, "VM '%s': its API does not answer: %s", vm->name, msg);
-		goto out;
-	}
-	if (status != 204) {
-		/* The VM says 400 for a bad destination and for a migration under way (or completed). */
-		api_response_error(resp, strstr(msg, "in progress") ? 409 : status == 400 ? 400 : 502,
-				   "VM '%s': %s", vm->name, msg);
-		goto out;
-	}
 	free(vm->migration);
 	vm->migration = NULL;
 	mgr_log("%s: migrating to %s", vm->name, req->destination);

@@ -31,7 +31,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "devices/virtio/virtio_vsock.h"
+#include "devices/virtio/virtio_vsock_hdr.h"
 #include "net/vsock_uds_priv.h"
 
 /* ---- the table ---- */
@@ -202,7 +202,7 @@ void vsock_conn_set_deadline(struct vsock_uds *u, struct vsock_conn *c, uint32_t
 }
 
 /* An RST for a connection that does not exist (or no longer does); dropped if too many wait. */
-void vsock_rst_queue(struct vsock_uds *u, const struct vsock_pkt *to)
+void vsock_rst_queue(struct vsock_uds *u, const struct virtio_vsock_hdr *to)
 {
 	struct vsock_rst *r;
 
@@ -347,7 +347,7 @@ static int conn_buffer(struct vsock_conn *c, const struct iovec *iov, int iovcnt
 }
 
 /* An RW packet on an open connection. */
-static void conn_guest_data(struct vsock_uds *u, struct vsock_conn *c, const struct vsock_pkt *pkt,
+static void conn_guest_data(struct vsock_uds *u, struct vsock_conn *c, const struct virtio_vsock_hdr *pkt,
 			    const struct iovec *iov, int iovcnt)
 {
 	uint32_t buffered = c->rcv_cnt - c->fwd_cnt;
@@ -393,7 +393,7 @@ static void conn_guest_data(struct vsock_uds *u, struct vsock_conn *c, const str
 }
 
 /* A guest REQUEST to host port P: connect to "<uds>_<P>". */
-void vsock_conn_guest_connect(struct vsock_uds *u, const struct vsock_pkt *pkt)
+void vsock_conn_guest_connect(struct vsock_uds *u, const struct virtio_vsock_hdr *pkt)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vsock_conn *c;
@@ -470,7 +470,7 @@ static void conn_guest_shutdown(struct vsock_uds *u, struct vsock_conn *c, uint3
 }
 
 /* A packet for a connection in the table. */
-void vsock_conn_guest_pkt(struct vsock_uds *u, struct vsock_conn *c, const struct vsock_pkt *pkt,
+void vsock_conn_guest_pkt(struct vsock_uds *u, struct vsock_conn *c, const struct virtio_vsock_hdr *pkt,
 			  const struct iovec *iov, int iovcnt)
 {
 	if (pkt->op == VIRTIO_VSOCK_OP_RST) {
@@ -530,9 +530,9 @@ out_reset:
 
 /* ---- packets to the guest ---- */
 
-static void pkt_fill(const struct vsock_uds *u, struct vsock_conn *c, struct vsock_pkt *pkt, uint16_t op)
+static void pkt_fill(const struct vsock_uds *u, struct vsock_conn *c, struct virtio_vsock_hdr *pkt, uint16_t op)
 {
-	*pkt = (struct vsock_pkt){
+	*pkt = (struct virtio_vsock_hdr){
 		.src_cid = VSOCK_CID_HOST, .dst_cid = u->guest_cid,
 		.src_port = c->local_port, .dst_port = c->peer_port,
 		.type = VIRTIO_VSOCK_TYPE_STREAM, .op = op,
@@ -543,7 +543,7 @@ static void pkt_fill(const struct vsock_uds *u, struct vsock_conn *c, struct vso
 }
 
 /* Reads up to the guest's credit and cap from the host socket into iov: 1 with an RW packet, or 0. */
-static int conn_rx_data(struct vsock_uds *u, struct vsock_conn *c, struct vsock_pkt *pkt,
+static int conn_rx_data(struct vsock_uds *u, struct vsock_conn *c, struct virtio_vsock_hdr *pkt,
 			const struct iovec *iov, int iovcnt, uint32_t cap)
 {
 	uint32_t want = vsock_conn_peer_credit(c), got = 0;
@@ -595,7 +595,7 @@ static int conn_rx_data(struct vsock_uds *u, struct vsock_conn *c, struct vsock_
 }
 
 /* One packet from connection c, if it has one: 1, or 0. */
-int vsock_conn_rx(struct vsock_uds *u, struct vsock_conn *c, struct vsock_pkt *pkt,
+int vsock_conn_rx(struct vsock_uds *u, struct vsock_conn *c, struct virtio_vsock_hdr *pkt,
 		  const struct iovec *iov, int iovcnt, uint32_t cap)
 {
 	if (c->owed & OWE_RST) {

@@ -22,13 +22,13 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/unix_socket.h"
-#include "devices/virtio/virtio_vsock.h"
+#include "devices/virtio/virtio_vsock_hdr.h"
 #include "net/vsock_config.h"
 #include "net/vsock_uds_priv.h"
 
 /* ---- packets from the guest ---- */
 
-void vsock_uds_guest_pkt(struct vsock_uds *u, const struct vsock_pkt *pkt, const struct iovec *iov, int iovcnt)
+void vsock_uds_guest_pkt(struct vsock_uds *u, const struct virtio_vsock_hdr *pkt, const struct iovec *iov, int iovcnt)
 {
 	struct vsock_conn *c;
 
@@ -58,7 +58,7 @@ void vsock_uds_guest_pkt(struct vsock_uds *u, const struct vsock_pkt *pkt, const
 	}
 }
 
-void vsock_uds_guest_refuse(struct vsock_uds *u, const struct vsock_pkt *pkt)
+void vsock_uds_guest_refuse(struct vsock_uds *u, const struct virtio_vsock_hdr *pkt)
 {
 	struct vsock_conn *c = NULL;
 
@@ -81,7 +81,7 @@ bool vsock_uds_rx_pending(const struct vsock_uds *u)
 	return u->rst_len || u->rx_head;
 }
 
-int vsock_uds_rx_next(struct vsock_uds *u, struct vsock_pkt *pkt, const struct iovec *iov, int iovcnt,
+int vsock_uds_rx_next(struct vsock_uds *u, struct virtio_vsock_hdr *pkt, const struct iovec *iov, int iovcnt,
 		      uint32_t cap)
 {
 	struct vsock_conn *c;
@@ -89,7 +89,7 @@ int vsock_uds_rx_next(struct vsock_uds *u, struct vsock_pkt *pkt, const struct i
 	if (u->rst_len) {
 		const struct vsock_rst *r = &u->rst[u->rst_head];
 
-		*pkt = (struct vsock_pkt){
+		*pkt = (struct virtio_vsock_hdr){
 			.src_cid = r->src_cid, .dst_cid = u->guest_cid,
 			.src_port = r->src_port, .dst_port = r->dst_port,
 			.type = VIRTIO_VSOCK_TYPE_STREAM, .op = VIRTIO_VSOCK_OP_RST,

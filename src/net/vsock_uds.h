@@ -20,8 +20,8 @@
  * the guest gets RST and a host program a closed socket.
  *
  * Everything runs on one thread at a time (the device calls it under its
- * transport lock). Packets cross this interface as struct vsock_pkt, in host
- * byte order; payloads as iovecs into guest memory.
+ * transport lock). Packets cross this interface as their header, struct
+ * virtio_vsock_hdr, in host byte order; payloads as iovecs into guest memory.
  */
 #ifndef VESSEL_NET_VSOCK_UDS_H
 #define VESSEL_NET_VSOCK_UDS_H
@@ -31,26 +31,14 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "devices/virtio/virtio_vsock_hdr.h"
+
 #define VSOCK_UDS_MAX_CONNS     1024
 #define VSOCK_UDS_BUF_ALLOC     (256 * 1024)    /* our buf_alloc: guest bytes buffered per connection */
 #define VSOCK_UDS_LOCAL_PORT_BASE   (1u << 30)  /* host ports of host-initiated connections */
 #define VSOCK_UDS_CONNECT_TIMEOUT_MS    2000    /* CONNECT line, then the guest's RESPONSE */
 #define VSOCK_UDS_CLOSE_TIMEOUT_MS      10000   /* unsent guest data after its shutdown */
 #define VSOCK_UDS_PENDING_RST   64              /* RSTs for unknown connections waiting for rx buffers */
-
-/* A packet header in host byte order. */
-struct vsock_pkt {
-	uint64_t src_cid;
-	uint64_t dst_cid;
-	uint32_t src_port;
-	uint32_t dst_port;
-	uint32_t len;
-	uint16_t type;
-	uint16_t op;
-	uint32_t flags;
-	uint32_t buf_alloc;
-	uint32_t fwd_cnt;
-};
 
 struct vsock_uds;
 
@@ -73,13 +61,13 @@ void vsock_uds_poll(struct vsock_uds *u);
  * (pkt->len bytes, already checked against the chain) is in iov. Answers
  * (RST, RESPONSE, credit updates) wait for vsock_uds_rx_next().
  */
-void vsock_uds_guest_pkt(struct vsock_uds *u, const struct vsock_pkt *pkt, const struct iovec *iov, int iovcnt);
+void vsock_uds_guest_pkt(struct vsock_uds *u, const struct virtio_vsock_hdr *pkt, const struct iovec *iov, int iovcnt);
 
 /*
  * A guest packet that cannot be taken as it is (its length is not its
  * chain's): its connection, if any, is reset; else the sender gets RST.
  */
-void vsock_uds_guest_refuse(struct vsock_uds *u, const struct vsock_pkt *pkt);
+void vsock_uds_guest_refuse(struct vsock_uds *u, const struct virtio_vsock_hdr *pkt);
 
 /* Whether a packet may be waiting for the guest (vsock_uds_rx_next() may still find none). */
 bool vsock_uds_rx_pending(const struct vsock_uds *u);
@@ -87,7 +75,7 @@ bool vsock_uds_rx_pending(const struct vsock_uds *u);
  * The next packet for the guest: its header in *pkt and up to cap payload
  * bytes read straight into iov. 1, or 0 if there is nothing to send now.
  */
-int vsock_uds_rx_next(struct vsock_uds *u, struct vsock_pkt *pkt, const struct iovec *iov, int iovcnt,
+int vsock_uds_rx_next(struct vsock_uds *u, struct virtio_vsock_hdr *pkt, const struct iovec *iov, int iovcnt,
 		      uint32_t cap);
 
 /* Drops every connection (host sockets closed), as a device reset or a transport reset does. */

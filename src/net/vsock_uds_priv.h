@@ -109,7 +109,7 @@ void vsock_conn_reset(struct vsock_uds *u, struct vsock_conn *c);
 /* A deadline ms from now (checked by vsock_uds.c's tick). */
 void vsock_conn_set_deadline(struct vsock_uds *u, struct vsock_conn *c, uint32_t ms);
 /* An RST answering to (a packet for no connection); dropped if too many wait. */
-void vsock_rst_queue(struct vsock_uds *u, const struct vsock_pkt *to);
+void vsock_rst_queue(struct vsock_uds *u, const struct virtio_vsock_hdr *to);
 void vsock_rx_queue_add(struct vsock_uds *u, struct vsock_conn *c);
 void vsock_rx_queue_del(struct vsock_uds *u, struct vsock_conn *c);
 
@@ -121,12 +121,12 @@ bool vsock_conn_wants_rx(const struct vsock_conn *c);
 void vsock_conn_flush(struct vsock_uds *u, struct vsock_conn *c);
 
 /* A guest REQUEST to host port P: connect to "<uds>_<P>", RESPONSE or RST. */
-void vsock_conn_guest_connect(struct vsock_uds *u, const struct vsock_pkt *pkt);
+void vsock_conn_guest_connect(struct vsock_uds *u, const struct virtio_vsock_hdr *pkt);
 /* A guest packet for connection c. */
-void vsock_conn_guest_pkt(struct vsock_uds *u, struct vsock_conn *c, const struct vsock_pkt *pkt,
+void vsock_conn_guest_pkt(struct vsock_uds *u, struct vsock_conn *c, const struct virtio_vsock_hdr *pkt,
 			  const struct iovec *iov, int iovcnt);
 /* One packet from c for the guest, if it has one: 1, or 0. */
-int vsock_conn_rx(struct vsock_uds *u, struct vsock_conn *c, struct vsock_pkt *pkt,
+int vsock_conn_rx(struct vsock_uds *u, struct vsock_conn *c, struct virtio_vsock_hdr *pkt,
 		  const struct iovec *iov, int iovcnt, uint32_t cap);
 
 #endif

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the virtio fuzz targets share: a 64 KiB guest RAM image at gpa 0 taken
- * from the fuzzer's input, and split queues laid out at fixed addresses in it
- * (queue q: descriptors at 0x400 * q, avail ring +0x100, used ring +0x200).
+ * from the fuzzer's input, split queues laid out at fixed addresses in it
+ * (queue q: descriptors at 0x400 * q, avail ring +0x100, used ring +0x200),
+ * and a transport whose lock is a depth count: device callbacks run under
+ * it, as virtio-pci calls them, and a used-buffer interrupt outside it (or
+ * for a queue the device does not have) is a bug the target traps on.
  */
 #ifndef VESSEL_TESTS_FUZZ_VIRTIO_H
 #define VESSEL_TESTS_FUZZ_VIRTIO_H
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #include "core/guest_mem.h"
+#include "devices/virtio/virtio.h"
 #include "devices/virtio/virtqueue.h"
 
 #define FUZZ_RAM_SIZE 0x10000u
@@ -46,6 +50,88 @@ static inline void fuzz_queues_init(struct virtq *vq, int nr, struct guest_mem *
 		vq[q].state.avail_gpa = 0x400u * q + 0x100;
 		vq[q].state.used_gpa = 0x400u * q + 0x200;
 	}
+}
+
+static int fuzz_lock_depth;
+
+static inline void fuzz_nop(struct virtio_dev *vdev)
+{
+}
+
+static inline void fuzz_lock(struct virtio_dev *vdev)
+{
+	fuzz_lock_depth++;
+}
+
+static inline void fuzz_unlock(struct virtio_dev *vdev)
+{
+	if (--fuzz_lock_depth < 0)
+		__builtin_trap();
+}
+
+static inline void fuzz_signal_used(struct virtio_dev *vdev, uint16_t q)
+{
+	if (q >= vdev->ops->num_queues || fuzz_lock_depth <= 0)
+		__builtin_trap();
+}
+
+static const struct virtio_transport_ops fuzz_transport = {
+	.signal_used = fuzz_signal_used,
+	.signal_config = fuzz_nop,
+	.needs_reset = fuzz_nop,
+	.lock = fuzz_lock,
+	.unlock = fuzz_unlock,
+};
+
+/* vdev on the fuzz transport over vq, with driver_features set (not activated). */
+static inline void fuzz_attach(struct virtio_dev *vdev, struct virtq *vq, uint64_t driver_features)
+{
+	vdev->queues = vq;
+	vdev->transport = &fuzz_transport;
+	vdev->driver_features = driver_features;
+}
+
+static inline int fuzz_activate(struct virtio_dev *vdev)
+{
+	int ret;
+
+	fuzz_lock(vdev);
+	ret = vdev->ops->activate(vdev);
+	fuzz_unlock(vdev);
+	return ret;
+}
+
+static inline void fuzz_notify(struct virtio_dev *vdev, uint16_t q)
+{
+	fuzz_lock(vdev);
+	vdev->ops->queue_notify(vdev, q);
+	fuzz_unlock(vdev);
+}
+
+static inline void fuzz_reset(struct virtio_dev *vdev)
+{
+	fuzz_lock(vdev);
+	vdev->ops->reset(vdev);
+	fuzz_unlock(vdev);
+}
+
+/*
+ * One config space access as op says: offset (low 4 bits), length 1/2/4/8
+ * (bits 4-5), a write of value's first bytes instead of a read (bit 6).
+ */
+static inline void fuzz_config(struct virtio_dev *vdev, uint8_t op, const uint8_t value[8])
+{
+	static const uint32_t lens[] = { 1, 2, 4, 8 };
+	uint32_t offset = op & 15, len = lens[(op >> 4) & 3];
+	uint8_t data[8];
+
+	memcpy(data, value, sizeof(data));
+	fuzz_lock(vdev);
+	if (op & 64)
+		vdev->ops->config_write(vdev, offset, data, len);
+	else
+		vdev->ops->config_read(vdev, offset, data, len);
+	fuzz_unlock(vdev);
 }
 
 #endif

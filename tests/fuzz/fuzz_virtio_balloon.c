@@ -34,58 +34,8 @@
 #define QSIZE       16
 #define NR_QUEUES   4
 
-static int lock_depth;
-
-static void fuzz_nop(struct virtio_dev *vdev)
-{
-}
-
-static void fuzz_lock(struct virtio_dev *vdev)
-{
-	lock_depth++;
-}
-
-static void fuzz_unlock(struct virtio_dev *vdev)
-{
-	if (--lock_depth < 0)
-		__builtin_trap();
-}
-
-static void fuzz_signal_used(struct virtio_dev *vdev, uint16_t q)
-{
-	if (q >= NR_QUEUES || lock_depth <= 0)
-		__builtin_trap();
-}
-
-static const struct virtio_transport_ops fuzz_transport = {
-	.signal_used = fuzz_signal_used,
-	.signal_config = fuzz_nop,
-	.needs_reset = fuzz_nop,
-	.lock = fuzz_lock,
-	.unlock = fuzz_unlock,
-};
-
-/* Device callbacks run under the transport lock, as virtio-pci calls them. */
-static void fuzz_notify(struct virtio_dev *vdev, uint16_t q)
-{
-	fuzz_lock(vdev);
-	vdev->ops->queue_notify(vdev, q);
-	fuzz_unlock(vdev);
-}
-
-static void fuzz_config(struct virtio_dev *vdev, uint8_t op)
-{
-	static const uint32_t lens[] = { 1, 2, 4, 8 };
-	uint8_t data[8] = { 0x55, 0x55, 0x55, 0x55, 0, 0, 0, 0 };
-	uint32_t offset = op & 15, len = lens[(op >> 4) & 3];
-
-	fuzz_lock(vdev);
-	if (op & 64)
-		vdev->ops->config_write(vdev, offset, data, len);
-	else
-		vdev->ops->config_read(vdev, offset, data, len);
-	fuzz_unlock(vdev);
-}
+/* What config space writes write. */
+static const uint8_t config_value[8] = { 0x55, 0x55, 0x55, 0x55 };
 
 /* Save, then load what was saved: a device must take its own state back. */
 static void fuzz_round_trip(struct virtio_dev *vdev)
@@ -129,16 +79,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vdev = virtio_balloon_create(&cfg, &mem, data[0] & 16 ? 16384 : 0, NULL, err, sizeof(err));
 	if (!vdev)
 		__builtin_trap();
-	vdev->queues = vq;
-	vdev->transport = &fuzz_transport;
-	vdev->driver_features = 1ull << VIRTIO_F_VERSION_1 | vdev->ops->features;
+	fuzz_attach(vdev, vq, 1ull << VIRTIO_F_VERSION_1 | vdev->ops->features);
 	if (data[0] & 8)
 		vdev->driver_features &= ~(1ull << VIRTIO_BALLOON_F_STATS_VQ);
-	fuzz_config(vdev, data[5]);
-	fuzz_lock(vdev);
-	if (vdev->ops->activate(vdev) != 0)
+	fuzz_config(vdev, data[5], config_value);
+	if (fuzz_activate(vdev) != 0)
 		__builtin_trap();
-	fuzz_unlock(vdev);
 	for (int i = 1; i <= 4; i++)
 		fuzz_notify(vdev, data[i] & 7);
 	virtio_balloon_request_stats(vdev);
@@ -149,10 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	fuzz_round_trip(vdev);
 	fuzz_notify(vdev, data[1] & 7);
-	fuzz_lock(vdev);
-	vdev->ops->reset(vdev);
-	fuzz_unlock(vdev);
-	if (lock_depth != 0)
+	fuzz_reset(vdev);
+	if (fuzz_lock_depth != 0)
 		__builtin_trap();
 	vdev->ops->destroy(vdev);
 out_ram:

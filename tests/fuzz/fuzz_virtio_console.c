@@ -28,7 +28,9 @@
 #define INPUT_MAX   4096u
 
 static uint8_t sink;
-static int lock_depth;
+
+/* What config space writes write. */
+static const uint8_t config_value[8] = { 'c' };
 
 static void fuzz_out(void *ctx, const uint8_t *buf, size_t len)
 {
@@ -37,64 +39,13 @@ static void fuzz_out(void *ctx, const uint8_t *buf, size_t len)
 		sink ^= ((const volatile uint8_t *)buf)[i];
 }
 
-static void fuzz_nop(struct virtio_dev *vdev)
-{
-}
-
-static void fuzz_lock(struct virtio_dev *vdev)
-{
-	lock_depth++;
-}
-
-static void fuzz_unlock(struct virtio_dev *vdev)
-{
-	if (--lock_depth < 0)
-		__builtin_trap();
-}
-
-static void fuzz_signal_used(struct virtio_dev *vdev, uint16_t q)
-{
-	if (q > VIRTIO_CONSOLE_TXQ || lock_depth <= 0)
-		__builtin_trap();
-}
-
-static const struct virtio_transport_ops fuzz_transport = {
-	.signal_used = fuzz_signal_used,
-	.signal_config = fuzz_nop,
-	.needs_reset = fuzz_nop,
-	.lock = fuzz_lock,
-	.unlock = fuzz_unlock,
-};
-
-/* Device callbacks run under the transport lock, as virtio-pci calls them. */
-static void fuzz_notify(struct virtio_dev *vdev, uint16_t q)
-{
-	fuzz_lock(vdev);
-	vdev->ops->queue_notify(vdev, q);
-	fuzz_unlock(vdev);
-}
-
-static void fuzz_config(struct virtio_dev *vdev, uint8_t op)
-{
-	static const uint32_t lens[] = { 1, 2, 4, 8 };
-	uint8_t data[8] = { 'c', 0, 0, 0, 0, 0, 0, 0 };
-	uint32_t offset = op & 15, len = lens[(op >> 4) & 3];
-
-	fuzz_lock(vdev);
-	if (op & 64)
-		vdev->ops->config_write(vdev, offset, data, len);
-	else
-		vdev->ops->config_read(vdev, offset, data, len);
-	fuzz_unlock(vdev);
-}
-
 static void fuzz_receive(struct virtio_dev *vdev, const uint8_t *input, size_t len)
 {
 	size_t taken;
 
 	(void)virtio_console_rx_ready(vdev);
 	taken = virtio_console_receive(vdev, input, len);
-	if (taken > len || lock_depth != 0)
+	if (taken > len || fuzz_lock_depth != 0)
 		__builtin_trap();
 }
 
@@ -127,14 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vdev = virtio_console_create(&cfg);
 	if (!vdev)
 		goto out_ram;
-	vdev->queues = vq;
-	vdev->transport = &fuzz_transport;
-	vdev->driver_features = 1ull << VIRTIO_F_VERSION_1 | vdev->ops->features;
-	fuzz_config(vdev, data[3]);
-	fuzz_lock(vdev);
-	if (vdev->ops->activate(vdev) != 0)
+	fuzz_attach(vdev, vq, 1ull << VIRTIO_F_VERSION_1 | vdev->ops->features);
+	fuzz_config(vdev, data[3], config_value);
+	if (fuzz_activate(vdev) != 0)
 		__builtin_trap();
-	fuzz_unlock(vdev);
 	if (data[0] & 2)
 		fuzz_receive(vdev, input, input_len);
 	fuzz_notify(vdev, VIRTIO_CONSOLE_TXQ);

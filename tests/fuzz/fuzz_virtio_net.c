@@ -94,24 +94,6 @@ static const struct net_backend_ops fuzz_backend_ops = {
 	.set_queue_enabled = fuzz_set_queue_enabled, .destroy = fuzz_destroy,
 };
 
-static void fuzz_nop(struct virtio_dev *vdev)
-{
-}
-
-static void fuzz_signal_used(struct virtio_dev *vdev, uint16_t q)
-{
-	if (q >= vdev->ops->num_queues)
-		__builtin_trap();
-}
-
-static const struct virtio_transport_ops fuzz_transport = {
-	.signal_used = fuzz_signal_used,
-	.signal_config = fuzz_nop,
-	.needs_reset = fuzz_nop,
-	.lock = fuzz_nop,
-	.unlock = fuzz_nop,
-};
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -148,31 +130,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vdev = virtio_net_create(&fb.be, mac, &loop);
 	if (!vdev)
 		goto out_loop;
-	vdev->queues = vq;
-	vdev->transport = &fuzz_transport;
-	vdev->driver_features = 1ull << VIRTIO_F_VERSION_1 |
+	fuzz_attach(vdev, vq, 1ull << VIRTIO_F_VERSION_1 |
 		(data[0] & 1 ? 1ull << VIRTIO_NET_F_CSUM : 0) |
 		(data[0] & 2 ? 1ull << VIRTIO_NET_F_HOST_TSO4 : 0) |
 		(data[0] & 4 ? 1ull << VIRTIO_NET_F_MRG_RXBUF : 0) |
 		(data[0] & 8 ? 1ull << VIRTIO_NET_F_GUEST_CSUM : 0) |
 		(mq ? 1ull << VIRTIO_NET_F_CTRL_VQ : 0) |
-		(mq && !(data[0] & 64) ? 1ull << VIRTIO_NET_F_MQ : 0);
-	if (vdev->ops->activate(vdev) == 0) {
+		(mq && !(data[0] & 64) ? 1ull << VIRTIO_NET_F_MQ : 0));
+	if (fuzz_activate(vdev) == 0) {
 		/* The control queue first (it may enable pairs), then every queue the device has. */
 		if (mq)
-			vdev->ops->queue_notify(vdev, data[0] & 64 ? 2 : 2 * MQ_QUEUES);
+			fuzz_notify(vdev, data[0] & 64 ? 2 : 2 * MQ_QUEUES);
 		for (uint16_t q = 0; q < vdev->ops->num_queues; q++)
 			if (q % 2 == VIRTIO_NET_TXQ)
-				vdev->ops->queue_notify(vdev, q);
+				fuzz_notify(vdev, q);
 		virtio_net_poll_rx(vdev);
 		for (uint16_t q = 0; q < vdev->ops->num_queues; q++)
 			if (q % 2 == VIRTIO_NET_RXQ)
-				vdev->ops->queue_notify(vdev, q);
+				fuzz_notify(vdev, q);
 		/* Pairs not in use must have their backend queues disabled. */
 		for (uint16_t q = virtio_net_pairs_in_use(vdev); mq && q < MQ_QUEUES; q++)
 			if (fb.enabled[q])
 				__builtin_trap();
-		vdev->ops->reset(vdev);
+		fuzz_reset(vdev);
 		if (virtio_net_pairs_in_use(vdev) != 1)
 			__builtin_trap();
 	}

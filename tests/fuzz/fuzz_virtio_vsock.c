@@ -48,24 +48,6 @@
 static char uds_path[96];
 static int listen_fd = -1;
 
-static void fuzz_nop(struct virtio_dev *vdev)
-{
-}
-
-static void fuzz_signal_used(struct virtio_dev *vdev, uint16_t q)
-{
-	if (q >= vdev->ops->num_queues)
-		__builtin_trap();
-}
-
-static const struct virtio_transport_ops fuzz_transport = {
-	.signal_used = fuzz_signal_used,
-	.signal_config = fuzz_nop,
-	.needs_reset = fuzz_nop,
-	.lock = fuzz_nop,
-	.unlock = fuzz_nop,
-};
-
 /* Once per process: a directory for the uds and a host program listening on <uds>_5. */
 static int fuzz_setup(void)
 {
@@ -217,9 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vdev = virtio_vsock_create(CID, uds, NULL);
 	if (!vdev)
 		goto out_ram;
-	vdev->queues = vq;
-	vdev->transport = &fuzz_transport;
-	vdev->driver_features = 1ull << VIRTIO_F_VERSION_1 | (data[0] & 1 ? 1ull << VIRTIO_F_RING_EVENT_IDX : 0);
+	fuzz_attach(vdev, vq, 1ull << VIRTIO_F_VERSION_1 | (data[0] & 1 ? 1ull << VIRTIO_F_RING_EVENT_IDX : 0));
 	if (data[0] & 8) {
 		uint64_t cid = CID;
 		struct snap_reader r = snap_reader_init((const uint8_t *)&cid, sizeof(cid));
@@ -229,24 +209,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (data[0] & 2)
 		host_fd = fuzz_host_connect();
-	if (vdev->ops->activate(vdev) == 0) {
+	if (fuzz_activate(vdev) == 0) {
 		virtio_vsock_poll(vdev);
-		vdev->ops->queue_notify(vdev, VIRTIO_VSOCK_TXQ);
-		vdev->ops->queue_notify(vdev, VIRTIO_VSOCK_EVENTQ);
+		fuzz_notify(vdev, VIRTIO_VSOCK_TXQ);
+		fuzz_notify(vdev, VIRTIO_VSOCK_EVENTQ);
 		if (data[0] & 4) {
-			vdev->ops->reset(vdev);
-			vdev->ops->activate(vdev);
+			fuzz_reset(vdev);
+			fuzz_activate(vdev);
 		}
 		fuzz_host_writes(host_fd);
 		virtio_vsock_poll(vdev);
 		fuzz_packets(&g, data + off, size - off);
-		vdev->ops->queue_notify(vdev, VIRTIO_VSOCK_TXQ);
-		vdev->ops->queue_notify(vdev, VIRTIO_VSOCK_RXQ);
-		vdev->ops->queue_notify(vdev, 3);
+		fuzz_notify(vdev, VIRTIO_VSOCK_TXQ);
+		fuzz_notify(vdev, VIRTIO_VSOCK_RXQ);
+		fuzz_notify(vdev, 3);
 		virtio_vsock_poll(vdev);
 		if (virtio_vsock_connections(vdev) > VSOCK_UDS_MAX_CONNS)
 			__builtin_trap();
-		vdev->ops->reset(vdev);
+		fuzz_reset(vdev);
 		if (virtio_vsock_connections(vdev) != 0)
 			__builtin_trap();
 	}

@@ -8,42 +8,7 @@
 
 #include "api/api_balloon.h"
 #include "api/api_config.h"
-#include "api/api_routes.h"
-#include "test.h"
-
-static int route(const char *method, const char *url, const char *body, struct api_request *req,
-		 struct api_response *resp)
-{
-	*resp = (struct api_response){ 0 };
-	return api_route(method, url, body, strlen(body), req, resp);
-}
-
-static void expect_fault(const char *method, const char *url, const char *body, int status, const char *msg)
-{
-	struct api_request req;
-	struct api_response resp;
-
-	CHECK_EQ(route(method, url, body, &req, &resp), status);
-	if (!resp.body || !strstr(resp.body, "fault_message") || !strstr(resp.body, msg)) {
-		fprintf(stderr, "%s %s %s: answer '%s' lacks '%s'\n", method, url, body,
-			resp.body ? resp.body : "(none)", msg);
-		CHECK(0);
-	}
-	CHECK_EQ(req.op, API_OP_NONE);
-	api_response_clear(&resp);
-}
-
-static struct api_request expect_op(const char *method, const char *url, const char *body, enum api_op op)
-{
-	struct api_request req;
-	struct api_response resp;
-
-	CHECK_EQ(route(method, url, body, &req, &resp), 0);
-	CHECK_EQ(req.op, op);
-	CHECK(resp.body == NULL);
-	api_response_clear(&resp);
-	return req;
-}
+#include "api_expect.h"
 
 static void test_balloon_routes(void)
 {

@@ -8,47 +8,7 @@
 #include <string.h>
 
 #include "api/api_config.h"
-#include "api/api_routes.h"
-#include "test.h"
-
-/* Routes one request; returns its status (0: parsed for the VMM). */
-static int route(const char *method, const char *url, const char *body, struct api_request *req,
-		 struct api_response *resp)
-{
-	*resp = (struct api_response){ 0 };
-	return api_route(method, url, body, strlen(body), req, resp);
-}
-
-/* Expects status and a fault_message holding msg. */
-static void expect_fault(const char *method, const char *url, const char *body, int status, const char *msg)
-{
-	struct api_request req;
-	struct api_response resp;
-	int ret = route(method, url, body, &req, &resp);
-
-	CHECK_EQ(ret, status);
-	CHECK(resp.body && strstr(resp.body, "\"fault_message\""));
-	if (!resp.body || !strstr(resp.body, msg)) {
-		fprintf(stderr, "%s %s %s: answer '%s' lacks '%s'\n", method, url, body,
-			resp.body ? resp.body : "(none)", msg);
-		CHECK(0);
-	}
-	CHECK_EQ(req.op, API_OP_NONE);
-	api_response_clear(&resp);
-}
-
-static void expect_op(const char *method, const char *url, const char *body, enum api_op op)
-{
-	struct api_request req;
-	struct api_response resp;
-
-	CHECK_EQ(route(method, url, body, &req, &resp), 0);
-	CHECK_EQ(req.op, op);
-	if (resp.body)
-		fprintf(stderr, "%s %s: unexpected answer %s\n", method, url, resp.body);
-	api_request_clear(&req);
-	api_response_clear(&resp);
-}
+#include "api_expect.h"
 
 static void test_routes(void)
 {

@@ -10,6 +10,7 @@
 #include "api/api_config.h"
 #include "api/api_routes.h"
 #include "api/api_vsock.h"
+#include "api_fault.h"
 #include "test.h"
 
 static int route_put(const char *body, struct api_request *req, struct api_response *resp)
@@ -24,10 +25,7 @@ static void expect_fault(const char *body, const char *msg)
 	struct api_response resp;
 
 	CHECK_EQ(route_put(body, &req, &resp), 400);
-	if (!resp.body || !strstr(resp.body, msg)) {
-		fprintf(stderr, "PUT /vsock %s: answer '%s' lacks '%s'\n", body, resp.body ? resp.body : "(none)", msg);
-		CHECK(0);
-	}
+	check_fault_body(&resp, "PUT", "/vsock", body, msg);
 	api_response_clear(&resp);
 }
 

@@ -9,6 +9,7 @@
 
 #include "manager/daemon_routes.h"
 #include "manager/state_dir.h"
+#include "api_fault.h"
 #include "test.h"
 
 static int route(const char *method, const char *url, const char *body, struct mgr_request *req,
@@ -24,12 +25,7 @@ static void expect_fault(const char *method, const char *url, const char *body, 
 	struct api_response resp;
 
 	CHECK_EQ(route(method, url, body, &req, &resp), status);
-	CHECK(resp.body && strstr(resp.body, "\"fault_message\""));
-	if (!resp.body || !strstr(resp.body, msg)) {
-		fprintf(stderr, "%s %s %s: answer '%s' lacks '%s'\n", method, url, body,
-			resp.body ? resp.body : "(none)", msg);
-		CHECK(0);
-	}
+	check_fault_body(&resp, method, url, body, msg);
 	CHECK_EQ(req.op, MGR_OP_NONE);
 	CHECK(req.args == NULL);
 	api_response_clear(&resp);

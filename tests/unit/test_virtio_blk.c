@@ -7,7 +7,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +14,10 @@
 #include <unistd.h>
 
 #include "devices/virtio/virtio_blk.h"
-#include "le_bytes.h"
+#include "fake_virtio.h"
 #include "test.h"
 
 #define RAM_SIZE    0x800000ull
-#define DESC_GPA    0x1000ull
-#define AVAIL_GPA   0x3000ull
-#define USED_GPA    0x4000ull
 #define IND_GPA     0x8000ull       /* indirect tables */
 #define HDR_GPA     0x10000ull      /* 16 bytes per request slot */
 #define STATUS_GPA  0x18000ull      /* 1 byte per request slot */
@@ -29,23 +25,17 @@
 #define QSIZE       256
 #define DISK_SECTORS 2048ull        /* 1 MiB */
 
-#define F_NEXT      1
-#define F_WRITE     2
-#define F_INDIRECT  4
+/* Queue 0's rings at 0x1000 (avail 0x3000, used 0x4000); queue 1's (queues=2) at 0x20000. */
+static const struct fake_virtio_layout layout = {
+	.ram_size = RAM_SIZE, .nr_vqs = 2, .qsize = QSIZE,
+	.ring_base = 0x1000, .ring_stride = 0x1f000, .avail_off = 0x2000, .used_off = 0x3000,
+};
 
 struct fixture {
-	struct guest_mem mem;
-	uint8_t *ram;
-	struct virtq vq;
-	struct virtio_dev *vdev;
+	struct fake_virtio fv;
 	struct event_loop loop;
-	pthread_mutex_t lock;
 	char path[128];
 	int fd;                     /* the disk, for checking its contents */
-	uint16_t avail_idx;
-	int nr_signal_used;
-	int signal_q[2];            /* per queue (multiqueue test) */
-	int nr_needs_reset;
 };
 
 static enum block_aio_kind kind;
@@ -53,70 +43,15 @@ static uint16_t fx_queues;          /* the next fixture's queues= (0: the defaul
 static char tmpdir[] = "/tmp/vessel-test-vblk-XXXXXX";
 static int file_seq;
 
-static struct fixture *fx_of(struct virtio_dev *vdev)
-{
-	return vdev->transport_priv;
-}
-
-static void fake_signal_used(struct virtio_dev *vdev, uint16_t q)
-{
-	CHECK(q < vdev->ops->num_queues && q < 2);
-	fx_of(vdev)->nr_signal_used++;
-	fx_of(vdev)->signal_q[q]++;
-}
-
-static void fake_signal_config(struct virtio_dev *vdev)
-{
-}
-
-static void fake_needs_reset(struct virtio_dev *vdev)
-{
-	fx_of(vdev)->nr_needs_reset++;
-}
-
-static void fake_lock(struct virtio_dev *vdev)
-{
-	pthread_mutex_lock(&fx_of(vdev)->lock);
-}
-
-static void fake_unlock(struct virtio_dev *vdev)
-{
-	pthread_mutex_unlock(&fx_of(vdev)->lock);
-}
-
-static const struct virtio_transport_ops fake_transport = {
-	.signal_used = fake_signal_used,
-	.signal_config = fake_signal_config,
-	.needs_reset = fake_needs_reset,
-	.lock = fake_lock,
-	.unlock = fake_unlock,
-};
-
-static void fx_queue_init(struct fixture *f)
-{
-	memset(f->ram + AVAIL_GPA, 0, 0x2000);
-	f->avail_idx = 0;
-	f->vq.state = (struct virtq_state){ .size = QSIZE, .ready = 1, .desc_gpa = DESC_GPA,
-					    .avail_gpa = AVAIL_GPA, .used_gpa = USED_GPA };
-}
-
 static struct fixture *fx_create_cfg(bool readonly, const char *serial)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct virtio_blk_config cfg = { .readonly = readonly, .serial = serial, .aio = kind, .queues = fx_queues };
-	pthread_mutexattr_t attr;
+	struct virtio_dev *vdev;
 	char err[256];
 	uint8_t sector[512];
 
-	f->ram = aligned_alloc(4096, RAM_SIZE);
-	memset(f->ram, 0, RAM_SIZE);
-	CHECK_EQ(guest_mem_add(&f->mem, 0, RAM_SIZE, f->ram), 0);
-	f->vq.mem = &f->mem;
-	fx_queue_init(f);
-	CHECK_EQ(virtq_validate(&f->vq), 0);
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&f->lock, &attr);
+	fake_virtio_init(&f->fv, &layout, NULL);
 	CHECK_EQ(event_loop_init(&f->loop), 0);
 
 	/* Sector n holds the byte n & 0xff. */
@@ -128,15 +63,12 @@ static struct fixture *fx_create_cfg(bool readonly, const char *serial)
 		CHECK_EQ(pwrite(f->fd, sector, sizeof(sector), (off_t)(s * 512)), 512);
 	}
 	cfg.path = f->path;
-	f->vdev = virtio_blk_create(&cfg, &f->loop, err, sizeof(err));
-	if (!f->vdev)
+	vdev = virtio_blk_create(&cfg, &f->loop, err, sizeof(err));
+	if (!vdev)
 		fprintf(stderr, "virtio_blk_create: %s\n", err);
-	CHECK(f->vdev != NULL);
-	CHECK_EQ(strcmp(virtio_blk_aio_name(f->vdev), kind == BLOCK_AIO_THREADS ? "threads" : "io_uring"), 0);
-	f->vdev->queues = &f->vq;
-	f->vdev->transport = &fake_transport;
-	f->vdev->transport_priv = f;
-	CHECK_EQ(f->vdev->ops->activate(f->vdev), 0);
+	fake_virtio_attach(&f->fv, vdev, 0);
+	CHECK_EQ(strcmp(virtio_blk_aio_name(f->fv.vdev), kind == BLOCK_AIO_THREADS ? "threads" : "io_uring"), 0);
+	CHECK_EQ(f->fv.vdev->ops->activate(f->fv.vdev), 0);
 	return f;
 }
 
@@ -147,68 +79,28 @@ static struct fixture *fx_create(void)
 
 static void fx_destroy(struct fixture *f)
 {
-	f->vdev->ops->destroy(f->vdev);
+	f->fv.vdev->ops->destroy(f->fv.vdev);
 	event_loop_destroy(&f->loop);
 	close(f->fd);
 	unlink(f->path);
-	pthread_mutex_destroy(&f->lock);
-	free(f->ram);
+	fake_virtio_fini(&f->fv);
 	free(f);
-}
-
-
-static void fx_desc_at(struct fixture *f, uint64_t table, uint16_t idx, uint64_t addr, uint32_t len,
-		       uint16_t flags, uint16_t next)
-{
-	uint8_t *p = f->ram + table + 16ull * idx;
-
-	put64(p, addr);
-	put32(p + 8, len);
-	put16(p + 12, flags);
-	put16(p + 14, next);
-}
-
-static void fx_desc(struct fixture *f, uint16_t idx, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
-{
-	fx_desc_at(f, DESC_GPA, idx, addr, len, flags, next);
-}
-
-static void fx_avail(struct fixture *f, uint16_t head)
-{
-	put16(f->ram + AVAIL_GPA + 4 + 2 * (f->avail_idx % QSIZE), head);
-	f->avail_idx++;
-	put16(f->ram + AVAIL_GPA + 2, f->avail_idx);
-}
-
-static uint16_t used_idx(struct fixture *f)
-{
-	return get16(f->ram + USED_GPA + 2);
-}
-
-static uint32_t used_id(struct fixture *f, uint16_t i)
-{
-	return get32(f->ram + USED_GPA + 4 + 8 * (i % QSIZE));
-}
-
-static uint32_t used_len(struct fixture *f, uint16_t i)
-{
-	return get32(f->ram + USED_GPA + 8 + 8 * (i % QSIZE));
 }
 
 static uint8_t status(struct fixture *f, unsigned int slot)
 {
-	return f->ram[STATUS_GPA + slot];
+	return f->fv.ram[STATUS_GPA + slot];
 }
 
 /* Header for request slot s; returns its gpa. */
 static uint64_t fx_hdr(struct fixture *f, unsigned int s, uint32_t type, uint64_t sector)
 {
-	uint8_t *p = f->ram + HDR_GPA + 16ull * s;
+	uint8_t *p = f->fv.ram + HDR_GPA + 16ull * s;
 
 	put32(p, type);
 	put32(p + 4, 0);
 	put64(p + 8, sector);
-	f->ram[STATUS_GPA + s] = 0xff;
+	f->fv.ram[STATUS_GPA + s] = 0xff;
 	return HDR_GPA + 16ull * s;
 }
 
@@ -222,21 +114,14 @@ static void fx_req(struct fixture *f, unsigned int s, uint32_t type, uint64_t se
 	uint16_t d = (uint16_t)(3 * s);
 	uint16_t dir = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID ? F_WRITE : 0;
 
-	fx_desc(f, d, fx_hdr(f, s, type, sector), 16, F_NEXT, d + 1);
+	fake_desc(&f->fv, 0, d, fx_hdr(f, s, type, sector), 16, F_NEXT, d + 1);
 	if (len) {
-		fx_desc(f, d + 1, data_gpa, len, dir | F_NEXT, d + 2);
-		fx_desc(f, d + 2, STATUS_GPA + s, 1, F_WRITE, 0);
+		fake_desc(&f->fv, 0, d + 1, data_gpa, len, dir | F_NEXT, d + 2);
+		fake_desc(&f->fv, 0, d + 2, STATUS_GPA + s, 1, F_WRITE, 0);
 	} else {
-		fx_desc(f, d + 1, STATUS_GPA + s, 1, F_WRITE, 0);
+		fake_desc(&f->fv, 0, d + 1, STATUS_GPA + s, 1, F_WRITE, 0);
 	}
-	fx_avail(f, d);
-}
-
-static void fx_notify(struct fixture *f)
-{
-	fake_lock(f->vdev);
-	f->vdev->ops->queue_notify(f->vdev, 0);
-	fake_unlock(f->vdev);
+	fake_avail(&f->fv, 0, d);
 }
 
 /* Runs the event loop's handlers until used idx reaches want (5 s at most). */
@@ -244,7 +129,7 @@ static void fx_wait(struct fixture *f, uint16_t want)
 {
 	struct epoll_event ev[8];
 
-	for (int i = 0; i < 500 && used_idx(f) != want; i++) {
+	for (int i = 0; i < 500 && fake_used_idx(&f->fv, 0) != want; i++) {
 		int n = epoll_wait(f->loop.epfd, ev, 8, 10);
 
 		for (int j = 0; j < n; j++) {
@@ -253,7 +138,7 @@ static void fx_wait(struct fixture *f, uint16_t want)
 			h->fn(h->ctx, ev[j].events);
 		}
 	}
-	CHECK_EQ(used_idx(f), want);
+	CHECK_EQ(fake_used_idx(&f->fv, 0), want);
 }
 
 /* Sector contents as the fixture wrote them: byte (sector & 0xff). */
@@ -276,7 +161,7 @@ static bool all_bytes(const uint8_t *p, size_t len, uint8_t v)
 static void t_config(void)
 {
 	struct fixture *f = fx_create();
-	const struct virtio_dev_ops *ops = f->vdev->ops;
+	const struct virtio_dev_ops *ops = f->fv.vdev->ops;
 	uint8_t cfg[VIRTIO_BLK_CONFIG_SIZE];
 	uint64_t want = 1ull << VIRTIO_BLK_F_SIZE_MAX | 1ull << VIRTIO_BLK_F_SEG_MAX |
 			1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH |
@@ -288,7 +173,7 @@ static void t_config(void)
 	CHECK_EQ(ops->queue_max_size, 256);
 	CHECK_EQ(ops->features, want);
 	CHECK_EQ(ops->config_size, VIRTIO_BLK_CONFIG_SIZE);
-	ops->config_read(f->vdev, 0, cfg, sizeof(cfg));
+	ops->config_read(f->fv.vdev, 0, cfg, sizeof(cfg));
 	CHECK_EQ(get64(cfg + 0), DISK_SECTORS);
 	CHECK_EQ(get32(cfg + 8), VIRTIO_BLK_SIZE_MAX);
 	CHECK_EQ(get32(cfg + 12), VIRTIO_BLK_SEG_MAX_CONFIG);
@@ -302,29 +187,25 @@ static void t_config(void)
 	CHECK_EQ(get32(cfg + 48), VIRTIO_BLK_MAX_WRITE_ZEROES_SECTORS);
 	CHECK_EQ(get32(cfg + 52), 1);
 	/* Partial and out-of-range reads. */
-	ops->config_read(f->vdev, 4, &v32, 4);
+	ops->config_read(f->fv.vdev, 4, &v32, 4);
 	CHECK_EQ(v32, 0);
-	ops->config_read(f->vdev, 20, &v32, 4);
+	ops->config_read(f->fv.vdev, 20, &v32, 4);
 	CHECK_EQ(le32toh(v32), 512);
 	v32 = 0xffffffff;
-	ops->config_read(f->vdev, VIRTIO_BLK_CONFIG_SIZE - 2, &v32, 4);
+	ops->config_read(f->fv.vdev, VIRTIO_BLK_CONFIG_SIZE - 2, &v32, 4);
 	CHECK_EQ(v32, 0);
-	ops->config_write(f->vdev, 32, &v32, 1);
+	ops->config_write(f->fv.vdev, 32, &v32, 1);
 	fx_destroy(f);
 
 	f = fx_create_cfg(true, NULL);
-	CHECK_EQ(f->vdev->ops->features, (want | 1ull << VIRTIO_BLK_F_RO) &
+	CHECK_EQ(f->fv.vdev->ops->features, (want | 1ull << VIRTIO_BLK_F_RO) &
 		 ~(1ull << VIRTIO_BLK_F_DISCARD | 1ull << VIRTIO_BLK_F_WRITE_ZEROES));
 	fx_destroy(f);
 }
 
 /* queues=2: MQ offered, num_queues in config, each queue's requests answered on it. */
-#define Q1_DESC     0x20000ull
-#define Q1_AVAIL    0x22000ull
-#define Q1_USED     0x23000ull
 static void t_multiqueue(void)
 {
-	struct virtq vqs[2];
 	struct fixture *f;
 	uint8_t cfg[VIRTIO_BLK_CONFIG_SIZE], buf[512];
 	struct epoll_event ev[8];
@@ -332,32 +213,24 @@ static void t_multiqueue(void)
 	fx_queues = 2;
 	f = fx_create();
 	fx_queues = 0;
-	CHECK_EQ(f->vdev->ops->num_queues, 2);
-	CHECK(f->vdev->ops->features & 1ull << VIRTIO_BLK_F_MQ);
-	f->vdev->ops->config_read(f->vdev, 0, cfg, sizeof(cfg));
+	CHECK_EQ(f->fv.vdev->ops->num_queues, 2);
+	CHECK(f->fv.vdev->ops->features & 1ull << VIRTIO_BLK_F_MQ);
+	f->fv.vdev->ops->config_read(f->fv.vdev, 0, cfg, sizeof(cfg));
 	CHECK_EQ(get16(cfg + VIRTIO_BLK_CFG_NUM_QUEUES), 2);
 
-	vqs[0] = f->vq;
-	vqs[1] = (struct virtq){ .mem = &f->mem };
-	vqs[1].state = (struct virtq_state){ .size = QSIZE, .ready = 1, .desc_gpa = Q1_DESC,
-					     .avail_gpa = Q1_AVAIL, .used_gpa = Q1_USED };
-	CHECK_EQ(virtq_validate(&vqs[1]), 0);
-	f->vdev->queues = vqs;
-
 	/* Queue 1: read sector 7. Queue 0: write sector 9. */
-	fx_desc_at(f, Q1_DESC, 0, fx_hdr(f, 0, VIRTIO_BLK_T_IN, 7), 16, F_NEXT, 1);
-	fx_desc_at(f, Q1_DESC, 1, DATA_GPA, 512, F_WRITE | F_NEXT, 2);
-	fx_desc_at(f, Q1_DESC, 2, STATUS_GPA + 0, 1, F_WRITE, 0);
-	put16(f->ram + Q1_AVAIL + 4, 0);
-	put16(f->ram + Q1_AVAIL + 2, 1);
-	memset(f->ram + DATA_GPA + 0x1000, 0x5c, 512);
+	fake_desc(&f->fv, 1, 0, fx_hdr(f, 0, VIRTIO_BLK_T_IN, 7), 16, F_NEXT, 1);
+	fake_desc(&f->fv, 1, 1, DATA_GPA, 512, F_WRITE | F_NEXT, 2);
+	fake_desc(&f->fv, 1, 2, STATUS_GPA + 0, 1, F_WRITE, 0);
+	fake_avail(&f->fv, 1, 0);
+	memset(f->fv.ram + DATA_GPA + 0x1000, 0x5c, 512);
 	fx_req(f, 1, VIRTIO_BLK_T_OUT, 9, DATA_GPA + 0x1000, 512);
-	fake_lock(f->vdev);
-	f->vdev->ops->queue_notify(f->vdev, 1);
-	f->vdev->ops->queue_notify(f->vdev, 0);
-	f->vdev->ops->queue_notify(f->vdev, 2);    /* no such queue: ignored */
-	fake_unlock(f->vdev);
-	for (int i = 0; i < 500 && (used_idx(f) != 1 || get16(f->ram + Q1_USED + 2) != 1); i++) {
+	fake_virtio_lock(f->fv.vdev);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, 1);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, 0);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, 2);    /* no such queue: ignored */
+	fake_virtio_unlock(f->fv.vdev);
+	for (int i = 0; i < 500 && (fake_used_idx(&f->fv, 0) != 1 || fake_used_idx(&f->fv, 1) != 1); i++) {
 		int n = epoll_wait(f->loop.epfd, ev, 8, 10);
 
 		for (int j = 0; j < n; j++) {
@@ -367,20 +240,19 @@ static void t_multiqueue(void)
 		}
 	}
 	/* Each completion on its own queue's used ring, each queue interrupted. */
-	CHECK_EQ(get16(f->ram + Q1_USED + 2), 1);
-	CHECK_EQ(get32(f->ram + Q1_USED + 4), 0);
-	CHECK_EQ(get32(f->ram + Q1_USED + 8), 513);
-	CHECK_EQ(used_idx(f), 1);
-	CHECK_EQ(used_id(f, 0), 3);
+	CHECK_EQ(fake_used_idx(&f->fv, 1), 1);
+	CHECK_EQ(fake_used_id(&f->fv, 1, 0), 0);
+	CHECK_EQ(fake_used_len(&f->fv, 1, 0), 513);
+	CHECK_EQ(fake_used_idx(&f->fv, 0), 1);
+	CHECK_EQ(fake_used_id(&f->fv, 0, 0), 3);
 	CHECK_EQ(status(f, 0), VIRTIO_BLK_S_OK);
 	CHECK_EQ(status(f, 1), VIRTIO_BLK_S_OK);
-	CHECK(sector_is(f->ram + DATA_GPA, 7));
+	CHECK(sector_is(f->fv.ram + DATA_GPA, 7));
 	CHECK_EQ(pread(f->fd, buf, 512, 9 * 512), 512);
 	CHECK(all_bytes(buf, 512, 0x5c));
-	CHECK(f->signal_q[0] >= 1);
-	CHECK(f->signal_q[1] >= 1);
-	CHECK_EQ(f->nr_needs_reset, 0);
-	f->vdev->queues = &f->vq;
+	CHECK(f->fv.nr_signal_used[0] >= 1);
+	CHECK(f->fv.nr_signal_used[1] >= 1);
+	CHECK_EQ(f->fv.nr_needs_reset, 0);
 	fx_destroy(f);
 }
 
@@ -391,60 +263,60 @@ static void t_read_write(void)
 
 	/* Read sectors 10..17 into one buffer. */
 	fx_req(f, 0, VIRTIO_BLK_T_IN, 10, DATA_GPA, 4096);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 1);
 	CHECK_EQ(status(f, 0), VIRTIO_BLK_S_OK);
-	CHECK_EQ(used_id(f, 0), 0);
-	CHECK_EQ(used_len(f, 0), 4097);
+	CHECK_EQ(fake_used_id(&f->fv, 0, 0), 0);
+	CHECK_EQ(fake_used_len(&f->fv, 0, 0), 4097);
 	for (int s = 0; s < 8; s++)
-		CHECK(sector_is(f->ram + DATA_GPA + 512 * s, 10 + s));
-	CHECK_EQ(f->nr_signal_used, 1);
+		CHECK(sector_is(f->fv.ram + DATA_GPA + 512 * s, 10 + s));
+	CHECK_EQ(f->fv.nr_signal_used[0], 1);
 
 	/* Write two sectors split over two buffers, with header and data in one descriptor. */
-	memset(f->ram + DATA_GPA + 0x10000, 0xa1, 512);
-	memset(f->ram + DATA_GPA + 0x20000, 0xb2, 512);
+	memset(f->fv.ram + DATA_GPA + 0x10000, 0xa1, 512);
+	memset(f->fv.ram + DATA_GPA + 0x20000, 0xb2, 512);
 	fx_hdr(f, 1, VIRTIO_BLK_T_OUT, 100);
-	memcpy(f->ram + DATA_GPA + 0x10000 - 16, f->ram + HDR_GPA + 16, 16);
-	fx_desc(f, 10, DATA_GPA + 0x10000 - 16, 16 + 512, F_NEXT, 11);
-	fx_desc(f, 11, DATA_GPA + 0x20000, 512, F_NEXT, 12);
-	fx_desc(f, 12, STATUS_GPA + 1, 1, F_WRITE, 0);
-	fx_avail(f, 10);
+	memcpy(f->fv.ram + DATA_GPA + 0x10000 - 16, f->fv.ram + HDR_GPA + 16, 16);
+	fake_desc(&f->fv, 0, 10, DATA_GPA + 0x10000 - 16, 16 + 512, F_NEXT, 11);
+	fake_desc(&f->fv, 0, 11, DATA_GPA + 0x20000, 512, F_NEXT, 12);
+	fake_desc(&f->fv, 0, 12, STATUS_GPA + 1, 1, F_WRITE, 0);
+	fake_avail(&f->fv, 0, 10);
 	/* And a flush in the same batch. */
 	fx_req(f, 5, VIRTIO_BLK_T_FLUSH, 0, 0, 0);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 3);
 	CHECK_EQ(status(f, 1), VIRTIO_BLK_S_OK);
 	CHECK_EQ(status(f, 5), VIRTIO_BLK_S_OK);
-	CHECK_EQ(used_len(f, 1), 1);
-	CHECK_EQ(used_len(f, 2), 1);
+	CHECK_EQ(fake_used_len(&f->fv, 0, 1), 1);
+	CHECK_EQ(fake_used_len(&f->fv, 0, 2), 1);
 	CHECK_EQ(pread(f->fd, buf, 1536, 99 * 512), 1536);
 	CHECK(sector_is(buf, 99));
 	CHECK(all_bytes(buf + 512, 512, 0xa1));
 	CHECK(all_bytes(buf + 1024, 512, 0xb2));
 
 	/* Read them back with the status byte sharing the data's last buffer. */
-	memset(f->ram + DATA_GPA + 0x30000, 0, 0x1000);
-	fx_desc(f, 20, fx_hdr(f, 2, VIRTIO_BLK_T_IN, 100), 16, F_NEXT, 21);
-	fx_desc(f, 21, DATA_GPA + 0x30000, 512 + 100, F_WRITE | F_NEXT, 22);
-	fx_desc(f, 22, DATA_GPA + 0x31000, 412 + 1, F_WRITE, 0);
-	fx_avail(f, 20);
-	fx_notify(f);
+	memset(f->fv.ram + DATA_GPA + 0x30000, 0, 0x1000);
+	fake_desc(&f->fv, 0, 20, fx_hdr(f, 2, VIRTIO_BLK_T_IN, 100), 16, F_NEXT, 21);
+	fake_desc(&f->fv, 0, 21, DATA_GPA + 0x30000, 512 + 100, F_WRITE | F_NEXT, 22);
+	fake_desc(&f->fv, 0, 22, DATA_GPA + 0x31000, 412 + 1, F_WRITE, 0);
+	fake_avail(&f->fv, 0, 20);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 4);
-	CHECK_EQ(used_len(f, 3), 1025);
-	CHECK(all_bytes(f->ram + DATA_GPA + 0x30000, 512, 0xa1));
-	CHECK(all_bytes(f->ram + DATA_GPA + 0x30000 + 512, 100, 0xb2));
-	CHECK(all_bytes(f->ram + DATA_GPA + 0x31000, 412, 0xb2));
-	CHECK_EQ(f->ram[DATA_GPA + 0x31000 + 412], VIRTIO_BLK_S_OK);
+	CHECK_EQ(fake_used_len(&f->fv, 0, 3), 1025);
+	CHECK(all_bytes(f->fv.ram + DATA_GPA + 0x30000, 512, 0xa1));
+	CHECK(all_bytes(f->fv.ram + DATA_GPA + 0x30000 + 512, 100, 0xb2));
+	CHECK(all_bytes(f->fv.ram + DATA_GPA + 0x31000, 412, 0xb2));
+	CHECK_EQ(f->fv.ram[DATA_GPA + 0x31000 + 412], VIRTIO_BLK_S_OK);
 
 	/* The last sector is readable; zero-length requests just succeed. */
 	fx_req(f, 3, VIRTIO_BLK_T_IN, DISK_SECTORS - 1, DATA_GPA, 512);
 	fx_req(f, 4, VIRTIO_BLK_T_OUT, DISK_SECTORS, 0, 0);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 6);
 	CHECK_EQ(status(f, 3), VIRTIO_BLK_S_OK);
 	CHECK_EQ(status(f, 4), VIRTIO_BLK_S_OK);
-	CHECK(sector_is(f->ram + DATA_GPA, DISK_SECTORS - 1));
-	CHECK_EQ(f->nr_needs_reset, 0);
+	CHECK(sector_is(f->fv.ram + DATA_GPA, DISK_SECTORS - 1));
+	CHECK_EQ(f->fv.nr_needs_reset, 0);
 	fx_destroy(f);
 }
 
@@ -455,14 +327,14 @@ static void t_many_in_flight(void)
 	/* 64 reads of 8 sectors each, one notify: all complete, in any order. */
 	for (unsigned int s = 0; s < 64; s++)
 		fx_req(f, s, VIRTIO_BLK_T_IN, 8ull * s, DATA_GPA + 4096ull * s, 4096);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 64);
 	for (unsigned int s = 0; s < 64; s++) {
 		CHECK_EQ(status(f, s), VIRTIO_BLK_S_OK);
-		CHECK(sector_is(f->ram + DATA_GPA + 4096ull * s, 8ull * s));
-		CHECK(sector_is(f->ram + DATA_GPA + 4096ull * s + 3584, 8ull * s + 7));
+		CHECK(sector_is(f->fv.ram + DATA_GPA + 4096ull * s, 8ull * s));
+		CHECK(sector_is(f->fv.ram + DATA_GPA + 4096ull * s + 3584, 8ull * s + 7));
 	}
-	CHECK(f->nr_signal_used >= 1 && f->nr_signal_used <= 64);
+	CHECK(f->fv.nr_signal_used[0] >= 1 && f->fv.nr_signal_used[0] <= 64);
 	fx_destroy(f);
 }
 
@@ -471,30 +343,30 @@ static void t_get_id(void)
 	struct fixture *f = fx_create_cfg(false, "SERIAL-0123456789abc");
 
 	fx_req(f, 0, VIRTIO_BLK_T_GET_ID, 0, DATA_GPA, 20);
-	fx_notify(f);
-	CHECK_EQ(used_idx(f), 1);       /* answered at once */
+	fake_notify(&f->fv, 0);
+	CHECK_EQ(fake_used_idx(&f->fv, 0), 1);       /* answered at once */
 	CHECK_EQ(status(f, 0), VIRTIO_BLK_S_OK);
-	CHECK_EQ(used_len(f, 0), 21);
-	CHECK(memcmp(f->ram + DATA_GPA, "SERIAL-0123456789abc", 20) == 0);
-	CHECK_EQ(f->nr_signal_used, 1);
+	CHECK_EQ(fake_used_len(&f->fv, 0, 0), 21);
+	CHECK(memcmp(f->fv.ram + DATA_GPA, "SERIAL-0123456789abc", 20) == 0);
+	CHECK_EQ(f->fv.nr_signal_used[0], 1);
 	fx_destroy(f);
 
 	/* Default: the file name and a hash of the path, NUL padded. */
 	f = fx_create();
-	memset(f->ram + DATA_GPA, 0xff, 64);
+	memset(f->fv.ram + DATA_GPA, 0xff, 64);
 	fx_req(f, 0, VIRTIO_BLK_T_GET_ID, 0, DATA_GPA, 64);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	CHECK_EQ(status(f, 0), VIRTIO_BLK_S_OK);
-	CHECK(memcmp(f->ram + DATA_GPA, "disk", 4) == 0);
-	CHECK(strchr((char *)f->ram + DATA_GPA, '-') != NULL);
-	CHECK_EQ(f->ram[DATA_GPA + 20], 0xff);
+	CHECK(memcmp(f->fv.ram + DATA_GPA, "disk", 4) == 0);
+	CHECK(strchr((char *)f->fv.ram + DATA_GPA, '-') != NULL);
+	CHECK_EQ(f->fv.ram[DATA_GPA + 20], 0xff);
 	fx_destroy(f);
 }
 
 static void fx_seg_req(struct fixture *f, unsigned int s, uint32_t type, uint64_t sector, uint32_t nr,
 		       uint32_t flags)
 {
-	uint8_t *seg = f->ram + DATA_GPA + 64ull * s;
+	uint8_t *seg = f->fv.ram + DATA_GPA + 64ull * s;
 
 	put64(seg, sector);
 	put32(seg + 8, nr);
@@ -511,7 +383,7 @@ static void t_discard_write_zeroes(void)
 	fx_seg_req(f, 1, VIRTIO_BLK_T_WRITE_ZEROES, 100, 8, VIRTIO_BLK_WRITE_ZEROES_F_UNMAP);
 	fx_seg_req(f, 2, VIRTIO_BLK_T_DISCARD, 512, 64, 0);
 	fx_seg_req(f, 3, VIRTIO_BLK_T_DISCARD, 0, 0, 0);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 4);
 	for (unsigned int s = 0; s < 4; s++)
 		CHECK_EQ(status(f, s), VIRTIO_BLK_S_OK);
@@ -531,11 +403,11 @@ static void t_discard_write_zeroes(void)
 	fx_seg_req(f, 7, VIRTIO_BLK_T_DISCARD, UINT64_MAX - 2, 8, 0);
 	fx_seg_req(f, 8, VIRTIO_BLK_T_WRITE_ZEROES, 0, VIRTIO_BLK_MAX_WRITE_ZEROES_SECTORS + 1, 0);
 	/* Two segments (max_discard_seg is 1). */
-	fx_desc(f, 40, fx_hdr(f, 9, VIRTIO_BLK_T_DISCARD, 0), 16, F_NEXT, 41);
-	fx_desc(f, 41, DATA_GPA, 32, F_NEXT, 42);
-	fx_desc(f, 42, STATUS_GPA + 9, 1, F_WRITE, 0);
-	fx_avail(f, 40);
-	fx_notify(f);
+	fake_desc(&f->fv, 0, 40, fx_hdr(f, 9, VIRTIO_BLK_T_DISCARD, 0), 16, F_NEXT, 41);
+	fake_desc(&f->fv, 0, 41, DATA_GPA, 32, F_NEXT, 42);
+	fake_desc(&f->fv, 0, 42, STATUS_GPA + 9, 1, F_WRITE, 0);
+	fake_avail(&f->fv, 0, 40);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 10);
 	CHECK_EQ(status(f, 4), VIRTIO_BLK_S_UNSUPP);
 	CHECK_EQ(status(f, 5), VIRTIO_BLK_S_UNSUPP);
@@ -543,7 +415,7 @@ static void t_discard_write_zeroes(void)
 	CHECK_EQ(status(f, 7), VIRTIO_BLK_S_IOERR);
 	CHECK_EQ(status(f, 8), VIRTIO_BLK_S_IOERR);
 	CHECK_EQ(status(f, 9), VIRTIO_BLK_S_IOERR);
-	CHECK_EQ(f->nr_needs_reset, 0);
+	CHECK_EQ(f->fv.nr_needs_reset, 0);
 	fx_destroy(f);
 }
 
@@ -552,20 +424,20 @@ static void t_readonly(void)
 	struct fixture *f = fx_create_cfg(true, NULL);
 	uint8_t buf[512];
 
-	memset(f->ram + DATA_GPA, 0x77, 512);
+	memset(f->fv.ram + DATA_GPA, 0x77, 512);
 	fx_req(f, 0, VIRTIO_BLK_T_OUT, 5, DATA_GPA, 512);
 	fx_seg_req(f, 1, VIRTIO_BLK_T_DISCARD, 0, 8, 0);
 	fx_seg_req(f, 2, VIRTIO_BLK_T_WRITE_ZEROES, 0, 8, 0);
 	fx_req(f, 3, VIRTIO_BLK_T_IN, 6, DATA_GPA + 0x1000, 512);
 	fx_req(f, 4, VIRTIO_BLK_T_FLUSH, 0, 0, 0);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 5);
 	CHECK_EQ(status(f, 0), VIRTIO_BLK_S_IOERR);
 	CHECK_EQ(status(f, 1), VIRTIO_BLK_S_IOERR);
 	CHECK_EQ(status(f, 2), VIRTIO_BLK_S_IOERR);
 	CHECK_EQ(status(f, 3), VIRTIO_BLK_S_OK);
 	CHECK_EQ(status(f, 4), VIRTIO_BLK_S_OK);
-	CHECK(sector_is(f->ram + DATA_GPA + 0x1000, 6));
+	CHECK(sector_is(f->fv.ram + DATA_GPA + 0x1000, 6));
 	CHECK_EQ(pread(f->fd, buf, 512, 5 * 512), 512);
 	CHECK(sector_is(buf, 5));
 	fx_destroy(f);
@@ -577,21 +449,21 @@ static void t_bad_requests(void)
 	unsigned int s = 0;
 
 	/* Short header (8 bytes), with a status byte: IOERR. */
-	fx_desc(f, 0, fx_hdr(f, s, VIRTIO_BLK_T_IN, 0), 8, F_NEXT, 1);
-	fx_desc(f, 1, DATA_GPA, 512, F_WRITE | F_NEXT, 2);
-	fx_desc(f, 2, STATUS_GPA + s, 1, F_WRITE, 0);
-	fx_avail(f, 0);
+	fake_desc(&f->fv, 0, 0, fx_hdr(f, s, VIRTIO_BLK_T_IN, 0), 8, F_NEXT, 1);
+	fake_desc(&f->fv, 0, 1, DATA_GPA, 512, F_WRITE | F_NEXT, 2);
+	fake_desc(&f->fv, 0, 2, STATUS_GPA + s, 1, F_WRITE, 0);
+	fake_avail(&f->fv, 0, 0);
 	s++;
 	/* Wrong direction: a read whose data is readable, a write whose data is writable. */
-	fx_desc(f, 3, fx_hdr(f, s, VIRTIO_BLK_T_IN, 0), 16, F_NEXT, 4);
-	fx_desc(f, 4, DATA_GPA, 512, F_NEXT, 5);
-	fx_desc(f, 5, STATUS_GPA + s, 1, F_WRITE, 0);
-	fx_avail(f, 3);
+	fake_desc(&f->fv, 0, 3, fx_hdr(f, s, VIRTIO_BLK_T_IN, 0), 16, F_NEXT, 4);
+	fake_desc(&f->fv, 0, 4, DATA_GPA, 512, F_NEXT, 5);
+	fake_desc(&f->fv, 0, 5, STATUS_GPA + s, 1, F_WRITE, 0);
+	fake_avail(&f->fv, 0, 3);
 	s++;
-	fx_desc(f, 6, fx_hdr(f, s, VIRTIO_BLK_T_OUT, 0), 16, F_NEXT, 7);
-	fx_desc(f, 7, DATA_GPA, 512, F_WRITE | F_NEXT, 8);
-	fx_desc(f, 8, STATUS_GPA + s, 1, F_WRITE, 0);
-	fx_avail(f, 6);
+	fake_desc(&f->fv, 0, 6, fx_hdr(f, s, VIRTIO_BLK_T_OUT, 0), 16, F_NEXT, 7);
+	fake_desc(&f->fv, 0, 7, DATA_GPA, 512, F_WRITE | F_NEXT, 8);
+	fake_desc(&f->fv, 0, 8, STATUS_GPA + s, 1, F_WRITE, 0);
+	fake_avail(&f->fv, 0, 6);
 	s++;
 	/* Beyond capacity, straddling the end, overflowing sector * 512 and sector + n. */
 	fx_req(f, 3, VIRTIO_BLK_T_IN, DISK_SECTORS, DATA_GPA, 512);
@@ -606,7 +478,7 @@ static void t_bad_requests(void)
 	fx_req(f, 10, 10 /* GET_LIFETIME */, 0, DATA_GPA, 512);
 	/* GET_ID with nowhere to put the id. */
 	fx_req(f, 11, VIRTIO_BLK_T_GET_ID, 0, 0, 0);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 12);
 	for (unsigned int i = 0; i < 9; i++)
 		CHECK_EQ(status(f, i), VIRTIO_BLK_S_IOERR);
@@ -614,10 +486,10 @@ static void t_bad_requests(void)
 	CHECK_EQ(status(f, 10), VIRTIO_BLK_S_UNSUPP);
 	CHECK_EQ(status(f, 11), VIRTIO_BLK_S_IOERR);
 	for (unsigned int i = 0; i < 12; i++)
-		CHECK_EQ(used_len(f, i), 1);
+		CHECK_EQ(fake_used_len(&f->fv, 0, i), 1);
 	/* Nothing was read into guest memory or written to the file. */
-	CHECK(all_bytes(f->ram + DATA_GPA, 512, 0));
-	CHECK_EQ(f->nr_needs_reset, 0);
+	CHECK(all_bytes(f->fv.ram + DATA_GPA, 512, 0));
+	CHECK_EQ(f->fv.nr_needs_reset, 0);
 	fx_destroy(f);
 }
 
@@ -627,25 +499,25 @@ static void t_huge_chain(void)
 	uint16_t n = 200;
 
 	/* An indirect table with 200 data buffers of 512 bytes: more than seg_max. */
-	fx_desc_at(f, IND_GPA, 0, fx_hdr(f, 0, VIRTIO_BLK_T_IN, 0), 16, F_NEXT, 1);
+	fake_desc_at(&f->fv, IND_GPA, 0, fx_hdr(f, 0, VIRTIO_BLK_T_IN, 0), 16, F_NEXT, 1);
 	for (uint16_t i = 1; i <= n; i++)
-		fx_desc_at(f, IND_GPA, i, DATA_GPA + 512ull * i, 512, F_WRITE | F_NEXT, i + 1);
-	fx_desc_at(f, IND_GPA, n + 1, STATUS_GPA, 1, F_WRITE, 0);
-	fx_desc(f, 0, IND_GPA, 16u * (n + 2), F_INDIRECT, 0);
-	fx_avail(f, 0);
+		fake_desc_at(&f->fv, IND_GPA, i, DATA_GPA + 512ull * i, 512, F_WRITE | F_NEXT, i + 1);
+	fake_desc_at(&f->fv, IND_GPA, n + 1, STATUS_GPA, 1, F_WRITE, 0);
+	fake_desc(&f->fv, 0, 0, IND_GPA, 16u * (n + 2), F_INDIRECT, 0);
+	fake_avail(&f->fv, 0, 0);
 	/* Exactly seg_max buffers is fine. */
-	fx_desc_at(f, IND_GPA + 0x4000, 0, fx_hdr(f, 1, VIRTIO_BLK_T_IN, 0), 16, F_NEXT, 1);
+	fake_desc_at(&f->fv, IND_GPA + 0x4000, 0, fx_hdr(f, 1, VIRTIO_BLK_T_IN, 0), 16, F_NEXT, 1);
 	for (uint16_t i = 1; i <= VIRTIO_BLK_SEG_MAX; i++)
-		fx_desc_at(f, IND_GPA + 0x4000, i, DATA_GPA + 512ull * i, 512, F_WRITE | F_NEXT, i + 1);
-	fx_desc_at(f, IND_GPA + 0x4000, VIRTIO_BLK_SEG_MAX + 1, STATUS_GPA + 1, 1, F_WRITE, 0);
-	fx_desc(f, 1, IND_GPA + 0x4000, 16u * (VIRTIO_BLK_SEG_MAX + 2), F_INDIRECT, 0);
-	fx_avail(f, 1);
-	fx_notify(f);
+		fake_desc_at(&f->fv, IND_GPA + 0x4000, i, DATA_GPA + 512ull * i, 512, F_WRITE | F_NEXT, i + 1);
+	fake_desc_at(&f->fv, IND_GPA + 0x4000, VIRTIO_BLK_SEG_MAX + 1, STATUS_GPA + 1, 1, F_WRITE, 0);
+	fake_desc(&f->fv, 0, 1, IND_GPA + 0x4000, 16u * (VIRTIO_BLK_SEG_MAX + 2), F_INDIRECT, 0);
+	fake_avail(&f->fv, 0, 1);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 2);
 	CHECK_EQ(status(f, 0), VIRTIO_BLK_S_IOERR);
 	CHECK_EQ(status(f, 1), VIRTIO_BLK_S_OK);
-	CHECK(sector_is(f->ram + DATA_GPA + 512 * VIRTIO_BLK_SEG_MAX, VIRTIO_BLK_SEG_MAX - 1));
-	CHECK_EQ(f->nr_needs_reset, 0);
+	CHECK(sector_is(f->fv.ram + DATA_GPA + 512 * VIRTIO_BLK_SEG_MAX, VIRTIO_BLK_SEG_MAX - 1));
+	CHECK_EQ(f->fv.nr_needs_reset, 0);
 	fx_destroy(f);
 }
 
@@ -655,38 +527,38 @@ static void t_malformed(void)
 
 	/* A good request, then one with no status byte (readable only): needs reset. */
 	fx_req(f, 0, VIRTIO_BLK_T_IN, 0, DATA_GPA, 512);
-	fx_desc(f, 10, fx_hdr(f, 1, VIRTIO_BLK_T_OUT, 0), 16, F_NEXT, 11);
-	fx_desc(f, 11, DATA_GPA, 512, 0, 0);
-	fx_avail(f, 10);
+	fake_desc(&f->fv, 0, 10, fx_hdr(f, 1, VIRTIO_BLK_T_OUT, 0), 16, F_NEXT, 11);
+	fake_desc(&f->fv, 0, 11, DATA_GPA, 512, 0, 0);
+	fake_avail(&f->fv, 0, 10);
 	fx_req(f, 2, VIRTIO_BLK_T_IN, 0, DATA_GPA + 0x1000, 512);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 1);
-	CHECK_EQ(f->nr_needs_reset, 1);
+	CHECK_EQ(f->fv.nr_needs_reset, 1);
 	CHECK_EQ(status(f, 0), VIRTIO_BLK_S_OK);
 	CHECK_EQ(status(f, 1), 0xff);
 	CHECK_EQ(status(f, 2), 0xff);
 	/* Ignored until reset. */
-	fx_notify(f);
-	CHECK_EQ(f->nr_needs_reset, 1);
-	CHECK_EQ(used_idx(f), 1);
+	fake_notify(&f->fv, 0);
+	CHECK_EQ(f->fv.nr_needs_reset, 1);
+	CHECK_EQ(fake_used_idx(&f->fv, 0), 1);
 	fx_destroy(f);
 
 	/* A loop in the descriptors (virtq_pop -EINVAL). */
 	f = fx_create();
-	fx_desc(f, 0, fx_hdr(f, 0, VIRTIO_BLK_T_IN, 0), 16, F_NEXT, 0);
-	fx_avail(f, 0);
-	fx_notify(f);
-	CHECK_EQ(f->nr_needs_reset, 1);
-	CHECK_EQ(used_idx(f), 0);
+	fake_desc(&f->fv, 0, 0, fx_hdr(f, 0, VIRTIO_BLK_T_IN, 0), 16, F_NEXT, 0);
+	fake_avail(&f->fv, 0, 0);
+	fake_notify(&f->fv, 0);
+	CHECK_EQ(f->fv.nr_needs_reset, 1);
+	CHECK_EQ(fake_used_idx(&f->fv, 0), 0);
 	/* After reset and re-activation it works again. */
-	f->vdev->ops->reset(f->vdev);
-	fx_queue_init(f);
-	CHECK_EQ(f->vdev->ops->activate(f->vdev), 0);
+	f->fv.vdev->ops->reset(f->fv.vdev);
+	fake_virtio_queue_reset(&f->fv, 0);
+	CHECK_EQ(f->fv.vdev->ops->activate(f->fv.vdev), 0);
 	fx_req(f, 0, VIRTIO_BLK_T_IN, 3, DATA_GPA, 512);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 1);
 	CHECK_EQ(status(f, 0), VIRTIO_BLK_S_OK);
-	CHECK(sector_is(f->ram + DATA_GPA, 3));
+	CHECK(sector_is(f->fv.ram + DATA_GPA, 3));
 	fx_destroy(f);
 }
 
@@ -698,34 +570,34 @@ static void t_reset_in_flight(void)
 
 	for (unsigned int s = 0; s < 80; s++)
 		fx_req(f, s, s % 2 ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, 16ull * s, DATA_GPA + 8192ull * s, 8192);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	/* The driver resets before any completion was delivered. */
-	fake_lock(f->vdev);
-	f->vdev->ops->reset(f->vdev);
-	fake_unlock(f->vdev);
-	memset(f->ram + USED_GPA, 0, 8);
+	fake_virtio_lock(f->fv.vdev);
+	f->fv.vdev->ops->reset(f->fv.vdev);
+	fake_virtio_unlock(f->fv.vdev);
+	memset(f->fv.ram + fake_used_gpa(&f->fv, 0), 0, 8);
 	/* The reset queue is untouched, and no completion is delivered later. */
 	/* io_uring task work may interrupt the wait (EINTR), as in the event loop. */
 	do
 		ret = epoll_wait(f->loop.epfd, &ev, 1, 50);
 	while (ret < 0 && errno == EINTR);
 	CHECK_EQ(ret, 0);
-	CHECK_EQ(used_idx(f), 0);
-	CHECK_EQ(f->nr_signal_used, 0);
+	CHECK_EQ(fake_used_idx(&f->fv, 0), 0);
+	CHECK_EQ(f->fv.nr_signal_used[0], 0);
 
 	/* The device works after re-activation. */
-	fx_queue_init(f);
-	CHECK_EQ(f->vdev->ops->activate(f->vdev), 0);
+	fake_virtio_queue_reset(&f->fv, 0);
+	CHECK_EQ(f->fv.vdev->ops->activate(f->fv.vdev), 0);
 	fx_req(f, 0, VIRTIO_BLK_T_IN, 7, DATA_GPA, 512);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 1);
 	CHECK_EQ(status(f, 0), VIRTIO_BLK_S_OK);
-	CHECK(sector_is(f->ram + DATA_GPA, 7));
+	CHECK(sector_is(f->fv.ram + DATA_GPA, 7));
 
 	/* Destroy with requests in flight waits for them too (ASan would see a use after free). */
 	for (unsigned int s = 0; s < 64; s++)
 		fx_req(f, s, VIRTIO_BLK_T_IN, 16ull * s, DATA_GPA + 8192ull * s, 8192);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	fx_destroy(f);
 }
 
@@ -733,12 +605,12 @@ static void t_event_idx(void)
 {
 	struct fixture *f = fx_create();
 
-	f->vq.event_idx = true;
+	f->fv.vq[0].event_idx = true;
 	fx_req(f, 0, VIRTIO_BLK_T_IN, 0, DATA_GPA, 512);
 	fx_req(f, 1, VIRTIO_BLK_T_FLUSH, 0, 0, 0);
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	/* avail_event (after the used ring) asks for a notification at index 2. */
-	CHECK_EQ(get16(f->ram + USED_GPA + 4 + 8 * QSIZE), 2);
+	CHECK_EQ(get16(f->fv.ram + fake_used_gpa(&f->fv, 0) + 4 + 8 * QSIZE), 2);
 	fx_wait(f, 2);
 	fx_destroy(f);
 }
@@ -750,13 +622,13 @@ static void t_reused_heads(void)
 	/* A driver offering one head 300 times (more than the slots): every one is served. */
 	fx_req(f, 0, VIRTIO_BLK_T_IN, 0, DATA_GPA, 512);
 	for (int i = 1; i < 300; i++) {
-		fx_avail(f, 0);
+		fake_avail(&f->fv, 0, 0);
 		if (i % 200 == 0)
-			fx_notify(f);
+			fake_notify(&f->fv, 0);
 	}
-	fx_notify(f);
+	fake_notify(&f->fv, 0);
 	fx_wait(f, 300 % 65536);
-	CHECK_EQ(f->nr_needs_reset, 0);
+	CHECK_EQ(f->fv.nr_needs_reset, 0);
 	fx_destroy(f);
 }
 

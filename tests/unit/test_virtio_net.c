@@ -12,24 +12,20 @@
 #include <unistd.h>
 
 #include "devices/virtio/virtio_net.h"
-#include "le_bytes.h"
+#include "fake_virtio.h"
 #include "snapshot/snap_buf.h"
 #include "test.h"
 
-#define RAM_SIZE    0x100000ull
 #define QSIZE       256
-#define DATA_GPA    0x40000ull
-#define MAX_VQS     (2 * NET_MAX_QUEUES + 1)
-
-#define F_NEXT      1
-#define F_WRITE     2
 
 #define BIT(n)      (1ull << (n))
 
 /* Queue q's rings: descriptors, avail and used (rx0 at 0x1000, tx0 at 0x6000, ...). */
-#define DESC_GPA(q)     (0x1000ull + 0x5000ull * (q))
-#define AVAIL_GPA(q)    (DESC_GPA(q) + 0x2000)
-#define USED_GPA(q)     (DESC_GPA(q) + 0x3000)
+static const struct fake_virtio_layout layout = {
+	.ram_size = 0x100000, .nr_vqs = 2 * NET_MAX_QUEUES + 1, .qsize = QSIZE,
+	.ring_base = 0x1000, .ring_stride = 0x5000, .avail_off = 0x2000, .used_off = 0x3000,
+	.data_gpa = 0x40000,
+};
 
 /* ---- fake backend ---- */
 
@@ -142,71 +138,19 @@ static void fake_inject(struct fake_backend *fb, size_t len, uint8_t seed)
 /* ---- fixture: fake RAM, queues, transport ---- */
 
 struct fixture {
-	struct guest_mem mem;
-	uint8_t *ram;
-	struct virtq vq[MAX_VQS];
+	struct fake_virtio fv;
 	struct event_loop loop;
 	struct fake_backend *fb;
-	struct virtio_dev *vdev;
-	uint16_t avail_idx[MAX_VQS];
-	uint16_t next_desc[MAX_VQS];
-	uint64_t next_data;
-	int nr_signal_used[MAX_VQS];
-	int nr_needs_reset;
 };
-
-static struct fixture *fx_of(struct virtio_dev *vdev)
-{
-	return vdev->transport_priv;
-}
-
-static void fake_signal_used(struct virtio_dev *vdev, uint16_t q)
-{
-	CHECK(q < vdev->ops->num_queues);
-	fx_of(vdev)->nr_signal_used[q]++;
-}
-
-static void fake_signal_config(struct virtio_dev *vdev)
-{
-}
-
-static void fake_needs_reset(struct virtio_dev *vdev)
-{
-	fx_of(vdev)->nr_needs_reset++;
-}
-
-static void fake_lock(struct virtio_dev *vdev)
-{
-}
-
-static const struct virtio_transport_ops fake_transport = {
-	.signal_used = fake_signal_used,
-	.signal_config = fake_signal_config,
-	.needs_reset = fake_needs_reset,
-	.lock = fake_lock,
-	.unlock = fake_lock,
-};
-
 
 /* A device over a fake backend of nr_queues queues; every queue of the transport ready. */
 static struct fixture *fx_create_mq(bool offloads, uint64_t features, uint16_t nr_queues)
 {
 	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 	struct fixture *f = calloc(1, sizeof(*f));
+	struct virtio_dev *vdev;
 
-	f->ram = aligned_alloc(4096, RAM_SIZE);
-	memset(f->ram, 0, RAM_SIZE);
-	CHECK_EQ(guest_mem_add(&f->mem, 0, RAM_SIZE, f->ram), 0);
-	for (int q = 0; q < MAX_VQS; q++) {
-		f->vq[q].mem = &f->mem;
-		f->vq[q].state.size = QSIZE;
-		f->vq[q].state.ready = 1;
-		f->vq[q].state.desc_gpa = DESC_GPA(q);
-		f->vq[q].state.avail_gpa = AVAIL_GPA(q);
-		f->vq[q].state.used_gpa = USED_GPA(q);
-		CHECK_EQ(virtq_validate(&f->vq[q]), 0);
-	}
-	f->next_data = DATA_GPA;
+	fake_virtio_init(&f->fv, &layout, NULL);
 	CHECK_EQ(event_loop_init(&f->loop), 0);
 	f->fb = calloc(1, sizeof(*f->fb));
 	f->fb->be.ops = &fake_backend_ops;
@@ -216,13 +160,10 @@ static struct fixture *fx_create_mq(bool offloads, uint64_t features, uint16_t n
 		f->fb->enabled[q] = true;
 	}
 	f->fb->be.offloads = offloads;
-	f->vdev = virtio_net_create(&f->fb->be, mac, &f->loop);
-	CHECK(f->vdev != NULL);
-	f->vdev->queues = f->vq;
-	f->vdev->transport = &fake_transport;
-	f->vdev->transport_priv = f;
-	f->vdev->driver_features = (f->vdev->ops->features & features) | BIT(VIRTIO_F_VERSION_1);
-	CHECK_EQ(f->vdev->ops->activate(f->vdev), 0);
+	vdev = virtio_net_create(&f->fb->be, mac, &f->loop);
+	CHECK(vdev != NULL);
+	fake_virtio_attach(&f->fv, vdev, (vdev->ops->features & features) | BIT(VIRTIO_F_VERSION_1));
+	CHECK_EQ(vdev->ops->activate(vdev), 0);
 	return f;
 }
 
@@ -233,35 +174,12 @@ static struct fixture *fx_create(bool offloads, uint64_t features)
 
 static void fx_destroy(struct fixture *f)
 {
-	f->vdev->ops->destroy(f->vdev);
+	f->fv.vdev->ops->destroy(f->fv.vdev);
 	CHECK(f->fb->destroyed);
 	event_loop_destroy(&f->loop);
 	free(f->fb);
-	free(f->ram);
+	fake_virtio_fini(&f->fv);
 	free(f);
-}
-
-/* Adds a descriptor for a fresh data buffer of len bytes; returns its index. */
-static uint16_t fx_desc(struct fixture *f, int q, uint32_t len, uint16_t flags, uint64_t *gpa)
-{
-	uint16_t idx = f->next_desc[q]++ % QSIZE;
-	uint8_t *p = f->ram + DESC_GPA(q) + 16ull * idx;
-
-	*gpa = f->next_data;
-	f->next_data += (len + 15) & ~15u;
-	CHECK(f->next_data < RAM_SIZE);
-	put64(p, *gpa);
-	put32(p + 8, len);
-	put16(p + 12, flags);
-	put16(p + 14, (uint16_t)((idx + 1) % QSIZE));
-	return idx;
-}
-
-static void fx_avail(struct fixture *f, int q, uint16_t head)
-{
-	put16(f->ram + AVAIL_GPA(q) + 4 + 2 * (f->avail_idx[q] % QSIZE), head);
-	f->avail_idx[q]++;
-	put16(f->ram + AVAIL_GPA(q) + 2, f->avail_idx[q]);
 }
 
 /* One receive buffer of len bytes; returns its gpa. */
@@ -269,18 +187,8 @@ static uint64_t fx_rx_buf(struct fixture *f, uint32_t len)
 {
 	uint64_t gpa;
 
-	fx_avail(f, VIRTIO_NET_RXQ, fx_desc(f, VIRTIO_NET_RXQ, len, F_WRITE, &gpa));
+	fake_avail(&f->fv, VIRTIO_NET_RXQ, fake_desc_new(&f->fv, VIRTIO_NET_RXQ, len, F_WRITE, &gpa));
 	return gpa;
-}
-
-static uint16_t used_idx(struct fixture *f, int q)
-{
-	return get16(f->ram + USED_GPA(q) + 2);
-}
-
-static uint32_t used_len(struct fixture *f, int q, uint16_t i)
-{
-	return get32(f->ram + USED_GPA(q) + 8 + 8 * (i % QSIZE));
 }
 
 static bool frame_ok(const uint8_t *p, size_t len, uint8_t seed)
@@ -296,32 +204,32 @@ static bool frame_ok(const uint8_t *p, size_t len, uint8_t seed)
 static void test_net_features_config(void)
 {
 	struct fixture *f = fx_create(true, ~0ull);
-	uint64_t feat = f->vdev->ops->features;
+	uint64_t feat = f->fv.vdev->ops->features;
 	uint8_t cfg[10];
 
-	CHECK_EQ(f->vdev->ops->device_id, VIRTIO_ID_NET);
-	CHECK_EQ(f->vdev->ops->num_queues, 2);
+	CHECK_EQ(f->fv.vdev->ops->device_id, VIRTIO_ID_NET);
+	CHECK_EQ(f->fv.vdev->ops->num_queues, 2);
 	CHECK(feat & BIT(VIRTIO_NET_F_MAC));
 	CHECK(feat & BIT(VIRTIO_NET_F_STATUS));
 	CHECK(feat & BIT(VIRTIO_NET_F_MRG_RXBUF));
 	CHECK(feat & BIT(VIRTIO_NET_F_CSUM));
 	CHECK(feat & BIT(VIRTIO_NET_F_HOST_TSO4));
 	CHECK(feat & BIT(VIRTIO_NET_F_GUEST_TSO6));
-	CHECK_EQ(f->vdev->ops->config_size, 10);
-	f->vdev->ops->config_read(f->vdev, 0, cfg, sizeof(cfg));
+	CHECK_EQ(f->fv.vdev->ops->config_size, 10);
+	f->fv.vdev->ops->config_read(f->fv.vdev, 0, cfg, sizeof(cfg));
 	CHECK(!memcmp(cfg, "\x52\x54\x00\x12\x34\x56", 6));
 	CHECK_EQ(get16(cfg + 6), VIRTIO_NET_S_LINK_UP);
-	f->vdev->ops->config_read(f->vdev, 6, cfg, 2);
+	f->fv.vdev->ops->config_read(f->fv.vdev, 6, cfg, 2);
 	CHECK_EQ(get16(cfg), VIRTIO_NET_S_LINK_UP);
 	/* The guest's offloads reach the backend. */
 	CHECK_EQ(f->fb->offloads, NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4 | NET_OFFLOAD_TSO6 | NET_OFFLOAD_ECN);
-	f->vdev->ops->reset(f->vdev);
+	f->fv.vdev->ops->reset(f->fv.vdev);
 	CHECK_EQ(f->fb->offloads, 0);
 	fx_destroy(f);
 
 	/* A backend without vnet headers (libslirp): no checksum or TSO features. */
 	f = fx_create(false, ~0ull);
-	feat = f->vdev->ops->features;
+	feat = f->fv.vdev->ops->features;
 	CHECK(feat & BIT(VIRTIO_NET_F_MRG_RXBUF));
 	CHECK(!(feat & (BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO4) |
 			BIT(VIRTIO_NET_F_HOST_TSO6) | BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6))));
@@ -333,17 +241,17 @@ static uint16_t fx_tx(struct fixture *f, uint8_t flags, uint8_t gso, uint32_t le
 {
 	uint64_t hgpa, agpa, bgpa;
 	uint32_t a = len / 2;
-	uint16_t head = fx_desc(f, VIRTIO_NET_TXQ, NET_VNET_HDR_LEN, F_NEXT, &hgpa);
+	uint16_t head = fake_desc_new(&f->fv, VIRTIO_NET_TXQ, NET_VNET_HDR_LEN, F_NEXT, &hgpa);
 
-	fx_desc(f, VIRTIO_NET_TXQ, a, F_NEXT, &agpa);
-	fx_desc(f, VIRTIO_NET_TXQ, len - a, 0, &bgpa);
-	memset(f->ram + hgpa, 0, NET_VNET_HDR_LEN);
-	f->ram[hgpa] = flags;
-	f->ram[hgpa + 1] = gso;
-	put16(f->ram + hgpa + 10, 0x7777);     /* num_buffers: the device ignores it on transmit */
+	fake_desc_new(&f->fv, VIRTIO_NET_TXQ, a, F_NEXT, &agpa);
+	fake_desc_new(&f->fv, VIRTIO_NET_TXQ, len - a, 0, &bgpa);
+	memset(f->fv.ram + hgpa, 0, NET_VNET_HDR_LEN);
+	f->fv.ram[hgpa] = flags;
+	f->fv.ram[hgpa + 1] = gso;
+	put16(f->fv.ram + hgpa + 10, 0x7777);     /* num_buffers: the device ignores it on transmit */
 	for (uint32_t i = 0; i < len; i++)
-		f->ram[(i < a ? agpa + i : bgpa + i - a)] = (uint8_t)(seed + i);
-	fx_avail(f, VIRTIO_NET_TXQ, head);
+		f->fv.ram[(i < a ? agpa + i : bgpa + i - a)] = (uint8_t)(seed + i);
+	fake_avail(&f->fv, VIRTIO_NET_TXQ, head);
 	return head;
 }
 
@@ -354,7 +262,7 @@ static void test_net_tx(void)
 
 	fx_tx(f, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 1000, 7);
 	fx_tx(f, 0, 0, 60, 9);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_NET_TXQ);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_NET_TXQ);
 	CHECK_EQ(fb->nr_out, 2);
 	CHECK_EQ(fb->out_len[0], NET_VNET_HDR_LEN + 1000);
 	CHECK_EQ(fb->out[0][0], VIRTIO_NET_HDR_F_NEEDS_CSUM);
@@ -363,10 +271,10 @@ static void test_net_tx(void)
 	CHECK(frame_ok(fb->out[0] + NET_VNET_HDR_LEN, 1000, 7));
 	CHECK_EQ(fb->out_len[1], NET_VNET_HDR_LEN + 60);
 	CHECK(frame_ok(fb->out[1] + NET_VNET_HDR_LEN, 60, 9));
-	CHECK_EQ(used_idx(f, VIRTIO_NET_TXQ), 2);
-	CHECK_EQ(used_len(f, VIRTIO_NET_TXQ, 0), 0);
-	CHECK_EQ(f->nr_signal_used[VIRTIO_NET_TXQ], 1);
-	CHECK_EQ(f->nr_needs_reset, 0);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_TXQ), 2);
+	CHECK_EQ(fake_used_len(&f->fv, VIRTIO_NET_TXQ, 0), 0);
+	CHECK_EQ(f->fv.nr_signal_used[VIRTIO_NET_TXQ], 1);
+	CHECK_EQ(f->fv.nr_needs_reset, 0);
 	fx_destroy(f);
 }
 
@@ -377,11 +285,11 @@ static void test_net_tx_offload_not_negotiated(void)
 
 	fx_tx(f, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 200, 1);
 	fx_tx(f, 0, 0, 100, 2);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_NET_TXQ);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_NET_TXQ);
 	CHECK_EQ(f->fb->nr_out, 1);
 	CHECK(frame_ok(f->fb->out[0] + NET_VNET_HDR_LEN, 100, 2));
-	CHECK_EQ(used_idx(f, VIRTIO_NET_TXQ), 2);
-	CHECK_EQ(f->nr_needs_reset, 0);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_TXQ), 2);
+	CHECK_EQ(f->fv.nr_needs_reset, 0);
 	fx_destroy(f);
 }
 
@@ -392,32 +300,30 @@ static void test_net_tx_malformed(void)
 	uint16_t head;
 
 	/* Shorter than the header. */
-	fx_avail(f, VIRTIO_NET_TXQ, fx_desc(f, VIRTIO_NET_TXQ, 6, 0, &gpa));
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_NET_TXQ);
-	CHECK_EQ(f->nr_needs_reset, 1);
+	fake_avail(&f->fv, VIRTIO_NET_TXQ, fake_desc_new(&f->fv, VIRTIO_NET_TXQ, 6, 0, &gpa));
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_NET_TXQ);
+	CHECK_EQ(f->fv.nr_needs_reset, 1);
 	CHECK_EQ(f->fb->nr_out, 0);
 	/* Broken until reset: further notifies do nothing. */
 	fx_tx(f, 0, 0, 100, 0);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_NET_TXQ);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_NET_TXQ);
 	CHECK_EQ(f->fb->nr_out, 0);
 	fx_destroy(f);
 
 	/* A device-writable buffer in a transmit chain. */
 	f = fx_create(true, ~0ull);
-	head = fx_desc(f, VIRTIO_NET_TXQ, 64, F_NEXT, &gpa);
-	fx_desc(f, VIRTIO_NET_TXQ, 64, F_WRITE, &gpa);
-	fx_avail(f, VIRTIO_NET_TXQ, head);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_NET_TXQ);
-	CHECK_EQ(f->nr_needs_reset, 1);
+	head = fake_desc_new(&f->fv, VIRTIO_NET_TXQ, 64, F_NEXT, &gpa);
+	fake_desc_new(&f->fv, VIRTIO_NET_TXQ, 64, F_WRITE, &gpa);
+	fake_avail(&f->fv, VIRTIO_NET_TXQ, head);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_NET_TXQ);
+	CHECK_EQ(f->fv.nr_needs_reset, 1);
 	CHECK_EQ(f->fb->nr_out, 0);
 	/* After a reset and activate, it works again. */
-	f->vdev->ops->reset(f->vdev);
-	memset(f->ram + AVAIL_GPA(1), 0, 0x2000);
-	f->avail_idx[1] = 0;
-	f->vq[1].state.last_avail_idx = f->vq[1].state.used_idx = 0;
-	CHECK_EQ(f->vdev->ops->activate(f->vdev), 0);
+	f->fv.vdev->ops->reset(f->fv.vdev);
+	fake_virtio_queue_reset(&f->fv, VIRTIO_NET_TXQ);
+	CHECK_EQ(f->fv.vdev->ops->activate(f->fv.vdev), 0);
 	fx_tx(f, 0, 0, 80, 3);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_NET_TXQ);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_NET_TXQ);
 	CHECK_EQ(f->fb->nr_out, 1);
 	fx_destroy(f);
 }
@@ -429,22 +335,22 @@ static void test_net_rx_single(void)
 	uint64_t gpa = fx_rx_buf(f, 1526), small;
 
 	fake_inject(f->fb, 100, 5);
-	virtio_net_poll_rx(f->vdev);
-	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 1);
-	CHECK_EQ(used_len(f, VIRTIO_NET_RXQ, 0), NET_VNET_HDR_LEN + 100);
-	CHECK_EQ(get16(f->ram + gpa + 10), 1);
-	CHECK(frame_ok(f->ram + gpa + NET_VNET_HDR_LEN, 100, 5));
-	CHECK_EQ(f->nr_signal_used[VIRTIO_NET_RXQ], 1);
+	virtio_net_poll_rx(f->fv.vdev);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_RXQ), 1);
+	CHECK_EQ(fake_used_len(&f->fv, VIRTIO_NET_RXQ, 0), NET_VNET_HDR_LEN + 100);
+	CHECK_EQ(get16(f->fv.ram + gpa + 10), 1);
+	CHECK(frame_ok(f->fv.ram + gpa + NET_VNET_HDR_LEN, 100, 5));
+	CHECK_EQ(f->fv.nr_signal_used[VIRTIO_NET_RXQ], 1);
 
 	/* A frame larger than the buffer is dropped; the buffer stays for the next frame. */
 	small = fx_rx_buf(f, 64);
 	fake_inject(f->fb, 200, 1);
 	fake_inject(f->fb, 40, 2);
-	virtio_net_poll_rx(f->vdev);
-	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 2);
-	CHECK_EQ(used_len(f, VIRTIO_NET_RXQ, 1), NET_VNET_HDR_LEN + 40);
-	CHECK(frame_ok(f->ram + small + NET_VNET_HDR_LEN, 40, 2));
-	CHECK_EQ(f->nr_needs_reset, 0);
+	virtio_net_poll_rx(f->fv.vdev);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_RXQ), 2);
+	CHECK_EQ(fake_used_len(&f->fv, VIRTIO_NET_RXQ, 1), NET_VNET_HDR_LEN + 40);
+	CHECK(frame_ok(f->fv.ram + small + NET_VNET_HDR_LEN, 40, 2));
+	CHECK_EQ(f->fv.nr_needs_reset, 0);
 	fx_destroy(f);
 }
 
@@ -457,17 +363,17 @@ static void test_net_rx_mergeable(void)
 	for (int i = 0; i < 3; i++)
 		b[i] = fx_rx_buf(f, 100);
 	fake_inject(f->fb, 250, 11);
-	virtio_net_poll_rx(f->vdev);
-	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 3);
-	CHECK_EQ(used_len(f, VIRTIO_NET_RXQ, 0), 100);
-	CHECK_EQ(used_len(f, VIRTIO_NET_RXQ, 1), 100);
-	CHECK_EQ(used_len(f, VIRTIO_NET_RXQ, 2), 62);
-	CHECK_EQ(get16(f->ram + b[0] + 10), 3);
-	memcpy(frame, f->ram + b[0] + NET_VNET_HDR_LEN, 88);
-	memcpy(frame + 88, f->ram + b[1], 100);
-	memcpy(frame + 188, f->ram + b[2], 62);
+	virtio_net_poll_rx(f->fv.vdev);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_RXQ), 3);
+	CHECK_EQ(fake_used_len(&f->fv, VIRTIO_NET_RXQ, 0), 100);
+	CHECK_EQ(fake_used_len(&f->fv, VIRTIO_NET_RXQ, 1), 100);
+	CHECK_EQ(fake_used_len(&f->fv, VIRTIO_NET_RXQ, 2), 62);
+	CHECK_EQ(get16(f->fv.ram + b[0] + 10), 3);
+	memcpy(frame, f->fv.ram + b[0] + NET_VNET_HDR_LEN, 88);
+	memcpy(frame + 88, f->fv.ram + b[1], 100);
+	memcpy(frame + 188, f->fv.ram + b[2], 62);
 	CHECK(frame_ok(frame, 250, 11));
-	CHECK_EQ(f->nr_signal_used[VIRTIO_NET_RXQ], 1);
+	CHECK_EQ(f->fv.nr_signal_used[VIRTIO_NET_RXQ], 1);
 	fx_destroy(f);
 }
 
@@ -479,38 +385,38 @@ static void test_net_rx_waits_for_buffers(void)
 	/* Two frames arrive while the ring is empty: nothing is lost. */
 	fake_inject(f->fb, 60, 1);
 	fake_inject(f->fb, 70, 2);
-	virtio_net_poll_rx(f->vdev);
-	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 0);
-	CHECK(virtio_net_rx_paused(f->vdev, 0));
+	virtio_net_poll_rx(f->fv.vdev);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_RXQ), 0);
+	CHECK(virtio_net_rx_paused(f->fv.vdev, 0));
 	/* Only the first frame was taken from the backend; the second still waits there. */
 	CHECK_EQ(f->fb->in_head, 1);
 
 	gpa = fx_rx_buf(f, 1526);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_NET_RXQ);
-	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 1);
-	CHECK(frame_ok(f->ram + gpa + NET_VNET_HDR_LEN, 60, 1));
-	CHECK(virtio_net_rx_paused(f->vdev, 0));
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_NET_RXQ);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_RXQ), 1);
+	CHECK(frame_ok(f->fv.ram + gpa + NET_VNET_HDR_LEN, 60, 1));
+	CHECK(virtio_net_rx_paused(f->fv.vdev, 0));
 	CHECK_EQ(f->fb->in_head, 2);
 
 	gpa = fx_rx_buf(f, 1526);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_NET_RXQ);
-	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 2);
-	CHECK(frame_ok(f->ram + gpa + NET_VNET_HDR_LEN, 70, 2));
-	CHECK(!virtio_net_rx_paused(f->vdev, 0));
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_NET_RXQ);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_RXQ), 2);
+	CHECK(frame_ok(f->fv.ram + gpa + NET_VNET_HDR_LEN, 70, 2));
+	CHECK(!virtio_net_rx_paused(f->fv.vdev, 0));
 
 	/* Merged: too few buffers for the frame -> they are given back, the frame waits. */
 	gpa = fx_rx_buf(f, 100);
 	fake_inject(f->fb, 250, 3);
-	virtio_net_poll_rx(f->vdev);
-	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 2);
-	CHECK_EQ(f->vq[0].state.last_avail_idx, 2);
-	CHECK(virtio_net_rx_paused(f->vdev, 0));
+	virtio_net_poll_rx(f->fv.vdev);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_RXQ), 2);
+	CHECK_EQ(f->fv.vq[0].state.last_avail_idx, 2);
+	CHECK(virtio_net_rx_paused(f->fv.vdev, 0));
 	fx_rx_buf(f, 100);
 	fx_rx_buf(f, 100);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_NET_RXQ);
-	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 5);
-	CHECK_EQ(get16(f->ram + gpa + 10), 3);
-	CHECK_EQ(f->nr_needs_reset, 0);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_NET_RXQ);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_RXQ), 5);
+	CHECK_EQ(get16(f->fv.ram + gpa + 10), 3);
+	CHECK_EQ(f->fv.nr_needs_reset, 0);
 	fx_destroy(f);
 }
 
@@ -520,19 +426,19 @@ static void test_net_rx_malformed(void)
 	uint64_t gpa;
 
 	/* A device-readable receive buffer. */
-	fx_avail(f, VIRTIO_NET_RXQ, fx_desc(f, VIRTIO_NET_RXQ, 1526, 0, &gpa));
+	fake_avail(&f->fv, VIRTIO_NET_RXQ, fake_desc_new(&f->fv, VIRTIO_NET_RXQ, 1526, 0, &gpa));
 	fake_inject(f->fb, 60, 1);
-	virtio_net_poll_rx(f->vdev);
-	CHECK_EQ(f->nr_needs_reset, 1);
-	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 0);
+	virtio_net_poll_rx(f->fv.vdev);
+	CHECK_EQ(f->fv.nr_needs_reset, 1);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_RXQ), 0);
 	fx_destroy(f);
 
 	/* A first buffer too small for the header. */
 	f = fx_create(false, ~0ull);
 	fx_rx_buf(f, 8);
 	fake_inject(f->fb, 60, 1);
-	virtio_net_poll_rx(f->vdev);
-	CHECK_EQ(f->nr_needs_reset, 1);
+	virtio_net_poll_rx(f->fv.vdev);
+	CHECK_EQ(f->fv.nr_needs_reset, 1);
 	fx_destroy(f);
 }
 
@@ -541,17 +447,17 @@ static void test_net_rx_inactive(void)
 	/* After a reset the device takes nothing from the backend until activated again. */
 	struct fixture *f = fx_create(false, ~0ull);
 
-	f->vdev->ops->reset(f->vdev);
+	f->fv.vdev->ops->reset(f->fv.vdev);
 	fx_rx_buf(f, 1526);
 	fake_inject(f->fb, 60, 1);
-	virtio_net_poll_rx(f->vdev);
+	virtio_net_poll_rx(f->fv.vdev);
 	CHECK_EQ(f->fb->in_head, 0);
-	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 0);
-	CHECK(virtio_net_rx_paused(f->vdev, 0));
-	CHECK_EQ(f->vdev->ops->activate(f->vdev), 0);
-	CHECK(!virtio_net_rx_paused(f->vdev, 0));
-	virtio_net_poll_rx(f->vdev);
-	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 1);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_RXQ), 0);
+	CHECK(virtio_net_rx_paused(f->fv.vdev, 0));
+	CHECK_EQ(f->fv.vdev->ops->activate(f->fv.vdev), 0);
+	CHECK(!virtio_net_rx_paused(f->fv.vdev, 0));
+	virtio_net_poll_rx(f->fv.vdev);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_RXQ), 1);
 	fx_destroy(f);
 }
 
@@ -576,23 +482,23 @@ static uint64_t fx_ctrl_on(struct fixture *f, uint16_t q, uint8_t class, uint8_t
 			   uint32_t data_len, uint32_t ack_len)
 {
 	uint64_t hgpa, dgpa, agpa = 0;
-	uint16_t head = fx_desc(f, q, 2, F_NEXT, &hgpa);
+	uint16_t head = fake_desc_new(&f->fv, q, 2, F_NEXT, &hgpa);
 
-	f->ram[hgpa] = class;
-	f->ram[hgpa + 1] = cmd;
+	f->fv.ram[hgpa] = class;
+	f->fv.ram[hgpa + 1] = cmd;
 	if (data_len) {
-		fx_desc(f, q, data_len, ack_len ? F_NEXT : 0, &dgpa);
-		memcpy(f->ram + dgpa, data, data_len);
+		fake_desc_new(&f->fv, q, data_len, ack_len ? F_NEXT : 0, &dgpa);
+		memcpy(f->fv.ram + dgpa, data, data_len);
 	}
 	if (ack_len) {
-		fx_desc(f, q, ack_len, F_WRITE, &agpa);
-		memset(f->ram + agpa, 0xee, ack_len);
+		fake_desc_new(&f->fv, q, ack_len, F_WRITE, &agpa);
+		memset(f->fv.ram + agpa, 0xee, ack_len);
 	} else {
 		/* No writable byte: clear the last descriptor's NEXT flag. */
-		put16(f->ram + DESC_GPA(q) + 16ull * ((f->next_desc[q] - 1) % QSIZE) + 12, 0);
+		put16(f->fv.ram + fake_desc_gpa(&f->fv, q) + 16ull * ((f->fv.next_desc[q] - 1) % QSIZE) + 12, 0);
 	}
-	fx_avail(f, q, head);
-	f->vdev->ops->queue_notify(f->vdev, q);
+	fake_avail(&f->fv, q, head);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, q);
 	return agpa;
 }
 
@@ -602,7 +508,7 @@ static uint8_t fx_set_pairs(struct fixture *f, uint16_t n)
 	uint8_t le[2] = { (uint8_t)n, (uint8_t)(n >> 8) };
 	uint64_t ack = fx_ctrl_on(f, CTRLQ, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, le, 2, 1);
 
-	return f->ram[ack];
+	return f->fv.ram[ack];
 }
 
 static void test_net_mq_features_config(void)
@@ -610,23 +516,23 @@ static void test_net_mq_features_config(void)
 	struct fixture *f = fx_create_mq(true, ~0ull, MQ_PAIRS);
 	uint8_t cfg[10];
 
-	CHECK_EQ(f->vdev->ops->num_queues, 2 * MQ_PAIRS + 1);
-	CHECK(f->vdev->ops->features & BIT(VIRTIO_NET_F_MQ));
-	CHECK(f->vdev->ops->features & BIT(VIRTIO_NET_F_CTRL_VQ));
-	f->vdev->ops->config_read(f->vdev, 0, cfg, sizeof(cfg));
+	CHECK_EQ(f->fv.vdev->ops->num_queues, 2 * MQ_PAIRS + 1);
+	CHECK(f->fv.vdev->ops->features & BIT(VIRTIO_NET_F_MQ));
+	CHECK(f->fv.vdev->ops->features & BIT(VIRTIO_NET_F_CTRL_VQ));
+	f->fv.vdev->ops->config_read(f->fv.vdev, 0, cfg, sizeof(cfg));
 	CHECK_EQ(get16(cfg + 8), MQ_PAIRS);
 	/* Only pair 0 in use, the other backend queues detached, until the driver says more. */
-	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 1);
+	CHECK_EQ(virtio_net_pairs_in_use(f->fv.vdev), 1);
 	check_enabled(f->fb, 1);
-	CHECK(!virtio_net_rx_paused(f->vdev, 0));
-	CHECK(virtio_net_rx_paused(f->vdev, 1));
+	CHECK(!virtio_net_rx_paused(f->fv.vdev, 0));
+	CHECK(virtio_net_rx_paused(f->fv.vdev, 1));
 	fx_destroy(f);
 
 	/* One queue: no MQ, no control queue, max_virtqueue_pairs 1, as before. */
 	f = fx_create(true, ~0ull);
-	CHECK_EQ(f->vdev->ops->num_queues, 2);
-	CHECK(!(f->vdev->ops->features & (BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_CTRL_VQ))));
-	f->vdev->ops->config_read(f->vdev, 0, cfg, sizeof(cfg));
+	CHECK_EQ(f->fv.vdev->ops->num_queues, 2);
+	CHECK(!(f->fv.vdev->ops->features & (BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_CTRL_VQ))));
+	f->fv.vdev->ops->config_read(f->fv.vdev, 0, cfg, sizeof(cfg));
 	CHECK_EQ(get16(cfg + 8), 1);
 	fx_destroy(f);
 }
@@ -638,44 +544,44 @@ static void test_net_mq_pairs_set(void)
 	uint64_t ack;
 
 	CHECK_EQ(fx_set_pairs(f, 3), VIRTIO_NET_OK);
-	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 3);
+	CHECK_EQ(virtio_net_pairs_in_use(f->fv.vdev), 3);
 	check_enabled(f->fb, 3);
-	CHECK(!virtio_net_rx_paused(f->vdev, 2));
-	CHECK(virtio_net_rx_paused(f->vdev, 3));
-	CHECK_EQ(used_idx(f, CTRLQ), 1);
-	CHECK_EQ(used_len(f, CTRLQ, 0), 1);
-	CHECK_EQ(f->nr_signal_used[CTRLQ], 1);
+	CHECK(!virtio_net_rx_paused(f->fv.vdev, 2));
+	CHECK(virtio_net_rx_paused(f->fv.vdev, 3));
+	CHECK_EQ(fake_used_idx(&f->fv, CTRLQ), 1);
+	CHECK_EQ(fake_used_len(&f->fv, CTRLQ, 0), 1);
+	CHECK_EQ(f->fv.nr_signal_used[CTRLQ], 1);
 
 	/* Out of range, unknown commands, no count: VIRTIO_NET_ERR, nothing changes. */
 	CHECK_EQ(fx_set_pairs(f, 0), VIRTIO_NET_ERR);
 	CHECK_EQ(fx_set_pairs(f, MQ_PAIRS + 1), VIRTIO_NET_ERR);
 	CHECK_EQ(fx_set_pairs(f, 0x8000), VIRTIO_NET_ERR);
 	ack = fx_ctrl_on(f, CTRLQ, VIRTIO_NET_CTRL_MQ, 1 /* RSS_CONFIG */, le, 2, 1);
-	CHECK_EQ(f->ram[ack], VIRTIO_NET_ERR);
+	CHECK_EQ(f->fv.ram[ack], VIRTIO_NET_ERR);
 	ack = fx_ctrl_on(f, CTRLQ, 0 /* RX */, 0, le, 1, 1);
-	CHECK_EQ(f->ram[ack], VIRTIO_NET_ERR);
+	CHECK_EQ(f->fv.ram[ack], VIRTIO_NET_ERR);
 	ack = fx_ctrl_on(f, CTRLQ, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, le, 1, 1);
-	CHECK_EQ(f->ram[ack], VIRTIO_NET_ERR);
+	CHECK_EQ(f->fv.ram[ack], VIRTIO_NET_ERR);
 	/* A longer ack area: the ack is its first byte, the rest untouched. */
 	ack = fx_ctrl_on(f, CTRLQ, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, le, 2, 4);
-	CHECK_EQ(f->ram[ack], VIRTIO_NET_OK);
-	CHECK_EQ(f->ram[ack + 1], 0xee);
-	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 2);
+	CHECK_EQ(f->fv.ram[ack], VIRTIO_NET_OK);
+	CHECK_EQ(f->fv.ram[ack + 1], 0xee);
+	CHECK_EQ(virtio_net_pairs_in_use(f->fv.vdev), 2);
 	check_enabled(f->fb, 2);
-	CHECK_EQ(used_idx(f, CTRLQ), 8);
-	CHECK_EQ(f->nr_needs_reset, 0);
+	CHECK_EQ(fake_used_idx(&f->fv, CTRLQ), 8);
+	CHECK_EQ(f->fv.nr_needs_reset, 0);
 
 	/* A pair whose queues the driver did not enable cannot be used. */
-	f->vq[2 * 3 + 1].state.ready = 0;
+	f->fv.vq[2 * 3 + 1].state.ready = 0;
 	CHECK_EQ(fx_set_pairs(f, 4), VIRTIO_NET_ERR);
-	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 2);
-	f->vq[2 * 3 + 1].state.ready = 1;
+	CHECK_EQ(virtio_net_pairs_in_use(f->fv.vdev), 2);
+	f->fv.vq[2 * 3 + 1].state.ready = 1;
 	CHECK_EQ(fx_set_pairs(f, 4), VIRTIO_NET_OK);
 	check_enabled(f->fb, 4);
 
 	/* Reset: back to one pair. */
-	f->vdev->ops->reset(f->vdev);
-	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 1);
+	f->fv.vdev->ops->reset(f->fv.vdev);
+	CHECK_EQ(virtio_net_pairs_in_use(f->fv.vdev), 1);
 	check_enabled(f->fb, 1);
 	fx_destroy(f);
 
@@ -683,8 +589,8 @@ static void test_net_mq_pairs_set(void)
 	f = fx_create_mq(false, BIT(VIRTIO_NET_F_CTRL_VQ), MQ_PAIRS);
 	le[0] = 2;
 	ack = fx_ctrl_on(f, 2, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, le, 2, 1);
-	CHECK_EQ(f->ram[ack], VIRTIO_NET_ERR);
-	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 1);
+	CHECK_EQ(f->fv.ram[ack], VIRTIO_NET_ERR);
+	CHECK_EQ(virtio_net_pairs_in_use(f->fv.vdev), 1);
 	fx_destroy(f);
 }
 
@@ -698,56 +604,56 @@ static void test_net_mq_traffic(void)
 	/* Transmit queue 2i + 1 goes out on backend queue i. */
 	for (uint16_t i = 0; i < 3; i++) {
 		uint64_t hgpa;
-		uint16_t head = fx_desc(f, 2 * i + 1, NET_VNET_HDR_LEN + 60, 0, &hgpa);
+		uint16_t head = fake_desc_new(&f->fv, 2 * i + 1, NET_VNET_HDR_LEN + 60, 0, &hgpa);
 
-		memset(f->ram + hgpa, 0, NET_VNET_HDR_LEN);
-		memset(f->ram + hgpa + NET_VNET_HDR_LEN, 0x40 + i, 60);
-		fx_avail(f, 2 * i + 1, head);
-		f->vdev->ops->queue_notify(f->vdev, 2 * i + 1);
+		memset(f->fv.ram + hgpa, 0, NET_VNET_HDR_LEN);
+		memset(f->fv.ram + hgpa + NET_VNET_HDR_LEN, 0x40 + i, 60);
+		fake_avail(&f->fv, 2 * i + 1, head);
+		f->fv.vdev->ops->queue_notify(f->fv.vdev, 2 * i + 1);
 		CHECK_EQ(fb->nr_out, i + 1);
 		CHECK_EQ(fb->out_queue[i], i);
 		CHECK_EQ(fb->out[i][NET_VNET_HDR_LEN], 0x40 + i);
-		CHECK_EQ(used_idx(f, 2 * i + 1), 1);
-		CHECK_EQ(f->nr_signal_used[2 * i + 1], 1);
+		CHECK_EQ(fake_used_idx(&f->fv, 2 * i + 1), 1);
+		CHECK_EQ(f->fv.nr_signal_used[2 * i + 1], 1);
 	}
 	/* A pair not in use: its chains are returned, nothing reaches the backend. */
 	fx_tx(f, 0, 0, 60, 1);      /* queue 1: fills descriptors on tx0 */
 	{
 		uint64_t hgpa;
-		uint16_t head = fx_desc(f, 7, NET_VNET_HDR_LEN + 60, 0, &hgpa);
+		uint16_t head = fake_desc_new(&f->fv, 7, NET_VNET_HDR_LEN + 60, 0, &hgpa);
 
-		memset(f->ram + hgpa, 0, NET_VNET_HDR_LEN);
-		fx_avail(f, 7, head);
-		f->vdev->ops->queue_notify(f->vdev, 7);
-		CHECK_EQ(used_idx(f, 7), 1);
+		memset(f->fv.ram + hgpa, 0, NET_VNET_HDR_LEN);
+		fake_avail(&f->fv, 7, head);
+		f->fv.vdev->ops->queue_notify(f->fv.vdev, 7);
+		CHECK_EQ(fake_used_idx(&f->fv, 7), 1);
 		CHECK_EQ(fb->nr_out, 3);
 	}
 	/* Receive queue 2i reads backend queue i. */
 	gpa = 0;
-	fx_avail(f, 2, fx_desc(f, 2, 1526, F_WRITE, &gpa));
+	fake_avail(&f->fv, 2, fake_desc_new(&f->fv, 2, 1526, F_WRITE, &gpa));
 	memset(fb->mq_in[1], 0, NET_VNET_HDR_LEN);
 	for (int i = 0; i < 60; i++)
 		fb->mq_in[1][NET_VNET_HDR_LEN + i] = (uint8_t)(9 + i);
 	fb->mq_in_len[1] = NET_VNET_HDR_LEN + 60;
-	virtio_net_poll_rx(f->vdev);
-	CHECK_EQ(used_idx(f, 2), 1);
-	CHECK_EQ(used_len(f, 2, 0), NET_VNET_HDR_LEN + 60);
-	CHECK(frame_ok(f->ram + gpa + NET_VNET_HDR_LEN, 60, 9));
-	CHECK_EQ(f->nr_signal_used[2], 1);
-	CHECK_EQ(used_idx(f, VIRTIO_NET_RXQ), 0);
+	virtio_net_poll_rx(f->fv.vdev);
+	CHECK_EQ(fake_used_idx(&f->fv, 2), 1);
+	CHECK_EQ(fake_used_len(&f->fv, 2, 0), NET_VNET_HDR_LEN + 60);
+	CHECK(frame_ok(f->fv.ram + gpa + NET_VNET_HDR_LEN, 60, 9));
+	CHECK_EQ(f->fv.nr_signal_used[2], 1);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_NET_RXQ), 0);
 	/* Pair 1 without buffers pauses alone; the others keep reading. */
 	fb->mq_in_len[1] = NET_VNET_HDR_LEN + 60;
-	virtio_net_poll_rx(f->vdev);
-	CHECK(virtio_net_rx_paused(f->vdev, 1));
-	CHECK(!virtio_net_rx_paused(f->vdev, 0));
-	CHECK(!virtio_net_rx_paused(f->vdev, 2));
+	virtio_net_poll_rx(f->fv.vdev);
+	CHECK(virtio_net_rx_paused(f->fv.vdev, 1));
+	CHECK(!virtio_net_rx_paused(f->fv.vdev, 0));
+	CHECK(!virtio_net_rx_paused(f->fv.vdev, 2));
 	/* Going down to one pair drops the frame pair 1 held; it is never delivered. */
 	CHECK_EQ(fx_set_pairs(f, 1), VIRTIO_NET_OK);
-	fx_avail(f, 2, fx_desc(f, 2, 1526, F_WRITE, &gpa));
-	f->vdev->ops->queue_notify(f->vdev, 2);
-	virtio_net_poll_rx(f->vdev);
-	CHECK_EQ(used_idx(f, 2), 1);
-	CHECK_EQ(f->nr_needs_reset, 0);
+	fake_avail(&f->fv, 2, fake_desc_new(&f->fv, 2, 1526, F_WRITE, &gpa));
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, 2);
+	virtio_net_poll_rx(f->fv.vdev);
+	CHECK_EQ(fake_used_idx(&f->fv, 2), 1);
+	CHECK_EQ(f->fv.nr_needs_reset, 0);
 	fx_destroy(f);
 }
 
@@ -759,9 +665,9 @@ static void test_net_mq_ctrl_malformed(void)
 
 	/* No writable ack byte. */
 	fx_ctrl_on(f, CTRLQ, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, le, 2, 0);
-	CHECK_EQ(f->nr_needs_reset, 1);
-	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 1);
-	CHECK_EQ(used_idx(f, CTRLQ), 0);
+	CHECK_EQ(f->fv.nr_needs_reset, 1);
+	CHECK_EQ(virtio_net_pairs_in_use(f->fv.vdev), 1);
+	CHECK_EQ(fake_used_idx(&f->fv, CTRLQ), 0);
 	/* Broken until reset: a good request now is not served. */
 	CHECK_EQ(fx_set_pairs(f, 2), 0xee);
 	fx_destroy(f);
@@ -769,22 +675,20 @@ static void test_net_mq_ctrl_malformed(void)
 	/* A one-byte header. */
 	f = fx_create_mq(false, MQ_FEATURES, MQ_PAIRS);
 	{
-		uint16_t head = fx_desc(f, CTRLQ, 1, F_NEXT, &gpa);
+		uint16_t head = fake_desc_new(&f->fv, CTRLQ, 1, F_NEXT, &gpa);
 
-		f->ram[gpa] = VIRTIO_NET_CTRL_MQ;
-		fx_desc(f, CTRLQ, 1, F_WRITE, &gpa);
-		fx_avail(f, CTRLQ, head);
-		f->vdev->ops->queue_notify(f->vdev, CTRLQ);
+		f->fv.ram[gpa] = VIRTIO_NET_CTRL_MQ;
+		fake_desc_new(&f->fv, CTRLQ, 1, F_WRITE, &gpa);
+		fake_avail(&f->fv, CTRLQ, head);
+		f->fv.vdev->ops->queue_notify(f->fv.vdev, CTRLQ);
 	}
-	CHECK_EQ(f->nr_needs_reset, 1);
+	CHECK_EQ(f->fv.nr_needs_reset, 1);
 	/* After a reset it works again. */
-	f->vdev->ops->reset(f->vdev);
-	memset(f->ram + AVAIL_GPA(CTRLQ), 0, 0x2000);
-	f->avail_idx[CTRLQ] = 0;
-	f->vq[CTRLQ].state.last_avail_idx = f->vq[CTRLQ].state.used_idx = 0;
-	CHECK_EQ(f->vdev->ops->activate(f->vdev), 0);
+	f->fv.vdev->ops->reset(f->fv.vdev);
+	fake_virtio_queue_reset(&f->fv, CTRLQ);
+	CHECK_EQ(f->fv.vdev->ops->activate(f->fv.vdev), 0);
 	CHECK_EQ(fx_set_pairs(f, 2), VIRTIO_NET_OK);
-	CHECK_EQ(virtio_net_pairs_in_use(f->vdev), 2);
+	CHECK_EQ(virtio_net_pairs_in_use(f->fv.vdev), 2);
 	fx_destroy(f);
 }
 
@@ -796,34 +700,34 @@ static void test_net_mq_snapshot(void)
 	uint8_t bad[4];
 
 	CHECK_EQ(fx_set_pairs(f, 3), VIRTIO_NET_OK);
-	f->vdev->ops->save(f->vdev, &w);
+	f->fv.vdev->ops->save(f->fv.vdev, &w);
 	CHECK_EQ(w.error, 0);
 	CHECK_EQ(w.len, 4);
 
 	/* A fresh device takes the pairs in use (the TAP queues attached) before it is activated. */
 	g = fx_create_mq(false, MQ_FEATURES, MQ_PAIRS);
-	g->vdev->ops->reset(g->vdev);
+	g->fv.vdev->ops->reset(g->fv.vdev);
 	r = snap_reader_init(w.buf, w.len);
-	CHECK_EQ(g->vdev->ops->load(g->vdev, &r), 0);
-	CHECK_EQ(virtio_net_pairs_in_use(g->vdev), 3);
+	CHECK_EQ(g->fv.vdev->ops->load(g->fv.vdev, &r), 0);
+	CHECK_EQ(virtio_net_pairs_in_use(g->fv.vdev), 3);
 	check_enabled(g->fb, 3);
-	CHECK_EQ(g->vdev->ops->activate(g->vdev), 0);
-	CHECK(!virtio_net_rx_paused(g->vdev, 2));
-	g->vdev->ops->save(g->vdev, &w2);
+	CHECK_EQ(g->fv.vdev->ops->activate(g->fv.vdev), 0);
+	CHECK(!virtio_net_rx_paused(g->fv.vdev, 2));
+	g->fv.vdev->ops->save(g->fv.vdev, &w2);
 	CHECK(w2.len == w.len && !memcmp(w.buf, w2.buf, w.len));
 	fx_destroy(g);
 
 	/* Another NIC shape, a count out of range, a short record: refused. */
 	g = fx_create_mq(false, MQ_FEATURES, 2);
 	r = snap_reader_init(w.buf, w.len);
-	CHECK(g->vdev->ops->load(g->vdev, &r) != 0);
-	CHECK_EQ(virtio_net_pairs_in_use(g->vdev), 1);
+	CHECK(g->fv.vdev->ops->load(g->fv.vdev, &r) != 0);
+	CHECK_EQ(virtio_net_pairs_in_use(g->fv.vdev), 1);
 	memcpy(bad, w.buf, 4);
 	bad[2] = 0;
 	r = snap_reader_init(bad, 4);
-	CHECK(f->vdev->ops->load(f->vdev, &r) != 0);
+	CHECK(f->fv.vdev->ops->load(f->fv.vdev, &r) != 0);
 	r = snap_reader_init(w.buf, 2);
-	CHECK(g->vdev->ops->load(g->vdev, &r) != 0);
+	CHECK(g->fv.vdev->ops->load(g->fv.vdev, &r) != 0);
 	fx_destroy(g);
 	snap_writer_free(&w);
 	snap_writer_free(&w2);

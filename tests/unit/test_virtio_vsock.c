@@ -14,70 +14,27 @@
 #include <unistd.h>
 
 #include "devices/virtio/virtio_vsock.h"
-#include "le_bytes.h"
+#include "fake_virtio.h"
 #include "net/vsock_uds.h"
 #include "snapshot/snap_buf.h"
 #include "test.h"
 
-#define RAM_SIZE    0x400000ull
 #define QSIZE       256
-#define DATA_GPA    0x40000ull
 #define NR_VQS      3
 #define CID         42
 #define HOST        2
 
-#define F_NEXT      1
-#define F_WRITE     2
-
-#define DESC_GPA(q)     (0x1000ull + 0x5000ull * (q))
-#define AVAIL_GPA(q)    (DESC_GPA(q) + 0x2000)
-#define USED_GPA(q)     (DESC_GPA(q) + 0x3000)
-
-struct fixture {
-	struct guest_mem mem;
-	uint8_t *ram;
-	struct virtq vq[NR_VQS];
-	char dir[64], uds[96];
-	struct virtio_dev *vdev;
-	uint16_t avail_idx[NR_VQS];
-	uint16_t next_desc[NR_VQS];
-	uint16_t seen_used[NR_VQS];
-	uint64_t next_data;
-	uint64_t rx_gpa[QSIZE];         /* the receive buffers, by descriptor */
-	int nr_signal_used[NR_VQS];
-	int nr_needs_reset;
+static const struct fake_virtio_layout layout = {
+	.ram_size = 0x400000, .nr_vqs = NR_VQS, .qsize = QSIZE,
+	.ring_base = 0x1000, .ring_stride = 0x5000, .avail_off = 0x2000, .used_off = 0x3000,
+	.data_gpa = 0x40000,
 };
 
-static struct fixture *fx_of(struct virtio_dev *vdev)
-{
-	return vdev->transport_priv;
-}
-
-static void fake_signal_used(struct virtio_dev *vdev, uint16_t q)
-{
-	CHECK(q < NR_VQS);
-	fx_of(vdev)->nr_signal_used[q]++;
-}
-
-static void fake_signal_config(struct virtio_dev *vdev)
-{
-}
-
-static void fake_needs_reset(struct virtio_dev *vdev)
-{
-	fx_of(vdev)->nr_needs_reset++;
-}
-
-static void fake_lock(struct virtio_dev *vdev)
-{
-}
-
-static const struct virtio_transport_ops fake_transport = {
-	.signal_used = fake_signal_used,
-	.signal_config = fake_signal_config,
-	.needs_reset = fake_needs_reset,
-	.lock = fake_lock,
-	.unlock = fake_lock,
+struct fixture {
+	struct fake_virtio fv;
+	char dir[64], uds[96];
+	uint16_t seen_used[NR_VQS];
+	uint64_t rx_gpa[QSIZE];           /* the receive buffers, by descriptor */
 };
 
 static struct fixture *fx_create(void)
@@ -86,69 +43,23 @@ static struct fixture *fx_create(void)
 	struct vsock_uds *uds;
 	char err[256];
 
-	f->ram = aligned_alloc(4096, RAM_SIZE);
-	memset(f->ram, 0, RAM_SIZE);
-	CHECK_EQ(guest_mem_add(&f->mem, 0, RAM_SIZE, f->ram), 0);
-	for (int q = 0; q < NR_VQS; q++) {
-		f->vq[q].mem = &f->mem;
-		f->vq[q].state.size = QSIZE;
-		f->vq[q].state.ready = 1;
-		f->vq[q].state.desc_gpa = DESC_GPA(q);
-		f->vq[q].state.avail_gpa = AVAIL_GPA(q);
-		f->vq[q].state.used_gpa = USED_GPA(q);
-		CHECK_EQ(virtq_validate(&f->vq[q]), 0);
-	}
-	f->next_data = DATA_GPA;
+	fake_virtio_init(&f->fv, &layout, NULL);
 	strcpy(f->dir, "/tmp/vessel-test-vsock-XXXXXX");
 	CHECK(mkdtemp(f->dir) != NULL);
 	snprintf(f->uds, sizeof(f->uds), "%s/v.sock", f->dir);
 	CHECK_EQ(vsock_uds_create(f->uds, CID, &uds, err, sizeof(err)), 0);
-	f->vdev = virtio_vsock_create(CID, uds, NULL);
-	CHECK(f->vdev != NULL);
-	f->vdev->queues = f->vq;
-	f->vdev->transport = &fake_transport;
-	f->vdev->transport_priv = f;
-	f->vdev->driver_features = 1ull << VIRTIO_F_VERSION_1;
-	CHECK_EQ(f->vdev->ops->activate(f->vdev), 0);
+	fake_virtio_attach(&f->fv, virtio_vsock_create(CID, uds, NULL), 1ull << VIRTIO_F_VERSION_1);
+	CHECK_EQ(f->fv.vdev->ops->activate(f->fv.vdev), 0);
 	return f;
 }
 
 static void fx_destroy(struct fixture *f)
 {
-	f->vdev->ops->destroy(f->vdev);
+	f->fv.vdev->ops->destroy(f->fv.vdev);
 	CHECK(access(f->uds, F_OK) != 0);       /* the socket file is gone */
 	rmdir(f->dir);
-	free(f->ram);
+	fake_virtio_fini(&f->fv);
 	free(f);
-}
-
-/* A descriptor for a fresh data buffer of len bytes; returns its index and gpa. */
-static uint16_t fx_desc(struct fixture *f, int q, uint32_t len, uint16_t flags, uint64_t *gpa)
-{
-	uint16_t idx = f->next_desc[q]++ % QSIZE;
-	uint8_t *p = f->ram + DESC_GPA(q) + 16ull * idx;
-
-	if (f->next_data + len >= RAM_SIZE)
-		f->next_data = DATA_GPA;        /* old buffers are done with by now */
-	*gpa = f->next_data;
-	f->next_data += (len + 15) & ~15u;
-	put64(p, *gpa);
-	put32(p + 8, len);
-	put16(p + 12, flags);
-	put16(p + 14, (uint16_t)((idx + 1) % QSIZE));
-	return idx;
-}
-
-static void fx_avail(struct fixture *f, int q, uint16_t head)
-{
-	put16(f->ram + AVAIL_GPA(q) + 4 + 2 * (f->avail_idx[q] % QSIZE), head);
-	f->avail_idx[q]++;
-	put16(f->ram + AVAIL_GPA(q) + 2, f->avail_idx[q]);
-}
-
-static uint16_t used_idx(struct fixture *f, int q)
-{
-	return get16(f->ram + USED_GPA(q) + 2);
 }
 
 static void hdr_put(uint8_t *p, uint64_t src_cid, uint64_t dst_cid, uint32_t src_port, uint32_t dst_port,
@@ -172,13 +83,13 @@ static void guest_send_full(struct fixture *f, uint64_t src_cid, uint64_t dst_ci
 			    uint32_t len, uint32_t claimed, uint32_t buf_alloc, uint32_t fwd_cnt)
 {
 	uint64_t gpa;
-	uint16_t d = fx_desc(f, VIRTIO_VSOCK_TXQ, VIRTIO_VSOCK_HDR_LEN + len, 0, &gpa);
+	uint16_t d = fake_desc_new(&f->fv, VIRTIO_VSOCK_TXQ, VIRTIO_VSOCK_HDR_LEN + len, 0, &gpa);
 
-	hdr_put(f->ram + gpa, src_cid, dst_cid, src_port, dst_port, claimed, type, op, flags, buf_alloc, fwd_cnt);
+	hdr_put(f->fv.ram + gpa, src_cid, dst_cid, src_port, dst_port, claimed, type, op, flags, buf_alloc, fwd_cnt);
 	if (len)
-		memcpy(f->ram + gpa + VIRTIO_VSOCK_HDR_LEN, payload, len);
-	fx_avail(f, VIRTIO_VSOCK_TXQ, d);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_VSOCK_TXQ);
+		memcpy(f->fv.ram + gpa + VIRTIO_VSOCK_HDR_LEN, payload, len);
+	fake_avail(&f->fv, VIRTIO_VSOCK_TXQ, d);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_VSOCK_TXQ);
 }
 
 static void guest_send(struct fixture *f, uint32_t src_port, uint32_t dst_port, uint16_t op, uint32_t flags,
@@ -193,12 +104,12 @@ static void guest_rx_bufs(struct fixture *f, int n, uint32_t len)
 {
 	for (int i = 0; i < n; i++) {
 		uint64_t gpa;
-		uint16_t d = fx_desc(f, VIRTIO_VSOCK_RXQ, len, F_WRITE, &gpa);
+		uint16_t d = fake_desc_new(&f->fv, VIRTIO_VSOCK_RXQ, len, F_WRITE, &gpa);
 
 		f->rx_gpa[d] = gpa;
-		fx_avail(f, VIRTIO_VSOCK_RXQ, d);
+		fake_avail(&f->fv, VIRTIO_VSOCK_RXQ, d);
 	}
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_VSOCK_RXQ);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_VSOCK_RXQ);
 }
 
 struct pkt {
@@ -217,11 +128,11 @@ static bool guest_rx(struct fixture *f, struct pkt *p)
 	const uint8_t *u, *h;
 	uint32_t id;
 
-	if (i == used_idx(f, VIRTIO_VSOCK_RXQ))
+	if (i == fake_used_idx(&f->fv, VIRTIO_VSOCK_RXQ))
 		return false;
-	u = f->ram + USED_GPA(VIRTIO_VSOCK_RXQ) + 4 + 8 * (i % QSIZE);
+	u = f->fv.ram + fake_used_gpa(&f->fv, VIRTIO_VSOCK_RXQ) + 4 + 8 * (i % QSIZE);
 	id = get32(u);
-	h = f->ram + f->rx_gpa[id];
+	h = f->fv.ram + f->rx_gpa[id];
 	*p = (struct pkt){
 		.src_cid = get64(h), .dst_cid = get64(h + 8), .src_port = get32(h + 16), .dst_port = get32(h + 20),
 		.len = get32(h + 24), .type = get16(h + 28), .op = get16(h + 30), .flags = get32(h + 32),
@@ -238,7 +149,7 @@ static void host_poll(struct fixture *f)
 {
 	for (int i = 0; i < 5; i++) {
 		usleep(2000);
-		virtio_vsock_poll(f->vdev);
+		virtio_vsock_poll(f->fv.vdev);
 	}
 }
 
@@ -300,15 +211,15 @@ static void test_vsock_config(void)
 	uint8_t cfg[8];
 	uint32_t half;
 
-	CHECK_EQ(f->vdev->ops->device_id, VIRTIO_ID_VSOCK);
-	CHECK_EQ(f->vdev->ops->num_queues, 3);
-	CHECK_EQ(f->vdev->ops->features, 0);            /* no SEQPACKET */
-	CHECK_EQ(f->vdev->ops->config_size, 8);
-	f->vdev->ops->config_read(f->vdev, 0, cfg, 8);
+	CHECK_EQ(f->fv.vdev->ops->device_id, VIRTIO_ID_VSOCK);
+	CHECK_EQ(f->fv.vdev->ops->num_queues, 3);
+	CHECK_EQ(f->fv.vdev->ops->features, 0);            /* no SEQPACKET */
+	CHECK_EQ(f->fv.vdev->ops->config_size, 8);
+	f->fv.vdev->ops->config_read(f->fv.vdev, 0, cfg, 8);
 	CHECK_EQ(get64(cfg), CID);
-	f->vdev->ops->config_read(f->vdev, 4, &half, 4);
+	f->fv.vdev->ops->config_read(f->fv.vdev, 4, &half, 4);
 	CHECK_EQ(half, 0);
-	f->vdev->ops->config_read(f->vdev, 6, cfg, 4);  /* past the end: zeros */
+	f->fv.vdev->ops->config_read(f->fv.vdev, 6, cfg, 4);  /* past the end: zeros */
 	CHECK_EQ(get32(cfg), 0);
 	fx_destroy(f);
 }
@@ -355,9 +266,9 @@ static void test_vsock_refusals(void)
 	guest_send_full(f, 99, HOST, 1010, 5, VIRTIO_VSOCK_TYPE_STREAM, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0, 0,
 			4096, 0);
 	expect_no_pkt(f);
-	CHECK_EQ(f->nr_needs_reset, 0);
+	CHECK_EQ(f->fv.nr_needs_reset, 0);
 	/* Every transmit chain came back. */
-	CHECK_EQ(used_idx(f, VIRTIO_VSOCK_TXQ), f->avail_idx[VIRTIO_VSOCK_TXQ]);
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_VSOCK_TXQ), f->fv.avail_idx[VIRTIO_VSOCK_TXQ]);
 	CHECK(!guest_rx(f, &p));
 	fx_destroy(f);
 }
@@ -392,41 +303,41 @@ static void test_vsock_malformed(void)
 	struct pkt p;
 
 	/* A transmit chain with a device-writable buffer. */
-	d = fx_desc(f, VIRTIO_VSOCK_TXQ, VIRTIO_VSOCK_HDR_LEN, F_NEXT, &gpa);
-	d2 = fx_desc(f, VIRTIO_VSOCK_TXQ, 64, F_WRITE, &gpa2);
+	d = fake_desc_new(&f->fv, VIRTIO_VSOCK_TXQ, VIRTIO_VSOCK_HDR_LEN, F_NEXT, &gpa);
+	d2 = fake_desc_new(&f->fv, VIRTIO_VSOCK_TXQ, 64, F_WRITE, &gpa2);
 	CHECK_EQ(d2, d + 1);
-	hdr_put(f->ram + gpa, CID, HOST, 1, 5, 0, 1, VIRTIO_VSOCK_OP_REQUEST, 0, 4096, 0);
-	fx_avail(f, VIRTIO_VSOCK_TXQ, d);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_VSOCK_TXQ);
-	CHECK_EQ(f->nr_needs_reset, 1);
+	hdr_put(f->fv.ram + gpa, CID, HOST, 1, 5, 0, 1, VIRTIO_VSOCK_OP_REQUEST, 0, 4096, 0);
+	fake_avail(&f->fv, VIRTIO_VSOCK_TXQ, d);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_VSOCK_TXQ);
+	CHECK_EQ(f->fv.nr_needs_reset, 1);
 	guest_send(f, 1, 5, VIRTIO_VSOCK_OP_RW, 0, NULL, 0, 4096, 0);
 	guest_rx_bufs(f, 4, 4096);
 	CHECK(!guest_rx(f, &p));
-	f->vdev->ops->reset(f->vdev);
+	f->fv.vdev->ops->reset(f->fv.vdev);
 	fx_destroy(f);
 
 	/* A transmit chain shorter than the header. */
 	f = fx_create();
-	d = fx_desc(f, VIRTIO_VSOCK_TXQ, 20, 0, &gpa);
-	fx_avail(f, VIRTIO_VSOCK_TXQ, d);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_VSOCK_TXQ);
-	CHECK_EQ(f->nr_needs_reset, 1);
+	d = fake_desc_new(&f->fv, VIRTIO_VSOCK_TXQ, 20, 0, &gpa);
+	fake_avail(&f->fv, VIRTIO_VSOCK_TXQ, d);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_VSOCK_TXQ);
+	CHECK_EQ(f->fv.nr_needs_reset, 1);
 	fx_destroy(f);
 
 	/* A receive buffer without room for the header, when there is something to receive. */
 	f = fx_create();
 	guest_send(f, 1, 5, VIRTIO_VSOCK_OP_RW, 0, NULL, 0, 4096, 0);
 	guest_rx_bufs(f, 1, 40);
-	CHECK_EQ(f->nr_needs_reset, 1);
+	CHECK_EQ(f->fv.nr_needs_reset, 1);
 	fx_destroy(f);
 
 	/* A receive buffer the device may only read. */
 	f = fx_create();
 	guest_send(f, 1, 5, VIRTIO_VSOCK_OP_RW, 0, NULL, 0, 4096, 0);
-	d = fx_desc(f, VIRTIO_VSOCK_RXQ, 4096, 0, &gpa);
-	fx_avail(f, VIRTIO_VSOCK_RXQ, d);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_VSOCK_RXQ);
-	CHECK_EQ(f->nr_needs_reset, 1);
+	d = fake_desc_new(&f->fv, VIRTIO_VSOCK_RXQ, 4096, 0, &gpa);
+	fake_avail(&f->fv, VIRTIO_VSOCK_RXQ, d);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_VSOCK_RXQ);
+	CHECK_EQ(f->fv.nr_needs_reset, 1);
 	fx_destroy(f);
 }
 
@@ -544,7 +455,7 @@ static void test_vsock_shutdown(void)
 	close(cfd);
 	host_poll(f);
 	expect_pkt(f, VIRTIO_VSOCK_OP_RST, HOST, 7, 800, NULL);
-	CHECK_EQ(virtio_vsock_connections(f->vdev), 0);
+	CHECK_EQ(virtio_vsock_connections(f->fv.vdev), 0);
 
 	/* The other order: the host closes first (SHUTDOWN(SEND) to the guest), then the guest: RST. */
 	guest_send(f, 801, 7, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0, 4096, 0);
@@ -557,11 +468,11 @@ static void test_vsock_shutdown(void)
 	CHECK_EQ(p.len, 4);
 	expect_pkt(f, VIRTIO_VSOCK_OP_SHUTDOWN, HOST, 7, 801, &p);
 	CHECK_EQ(p.flags, VIRTIO_VSOCK_SHUTDOWN_SEND);
-	CHECK_EQ(virtio_vsock_connections(f->vdev), 1);
+	CHECK_EQ(virtio_vsock_connections(f->fv.vdev), 1);
 	guest_send(f, 801, 7, VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_SHUTDOWN_SEND | VIRTIO_VSOCK_SHUTDOWN_RCV,
 		   NULL, 0, 4096, 4);
 	expect_pkt(f, VIRTIO_VSOCK_OP_RST, HOST, 7, 801, NULL);
-	CHECK_EQ(virtio_vsock_connections(f->vdev), 0);
+	CHECK_EQ(virtio_vsock_connections(f->fv.vdev), 0);
 	close(lfd);
 	unlink(path);
 	fx_destroy(f);
@@ -609,12 +520,12 @@ static void test_vsock_host_connect(void)
 	host_poll(f);
 	CHECK_EQ(read(fd2, line, sizeof(line)), 0);
 	close(fd2);
-	CHECK_EQ(virtio_vsock_connections(f->vdev), 1);
+	CHECK_EQ(virtio_vsock_connections(f->fv.vdev), 1);
 
 	/* A device reset drops the connection: the host program sees EOF. */
-	f->vdev->ops->reset(f->vdev);
+	f->fv.vdev->ops->reset(f->fv.vdev);
 	CHECK_EQ(read(fd, line, sizeof(line)), 0);
-	CHECK_EQ(virtio_vsock_connections(f->vdev), 0);
+	CHECK_EQ(virtio_vsock_connections(f->fv.vdev), 0);
 	close(fd);
 	fx_destroy(f);
 }
@@ -645,7 +556,7 @@ static void test_vsock_conn_limit(void)
 	}
 	CHECK_EQ(responses, VSOCK_UDS_MAX_CONNS);
 	CHECK_EQ(rsts, 100);
-	CHECK_EQ(virtio_vsock_connections(f->vdev), VSOCK_UDS_MAX_CONNS);
+	CHECK_EQ(virtio_vsock_connections(f->fv.vdev), VSOCK_UDS_MAX_CONNS);
 	CHECK_EQ(fds, VSOCK_UDS_MAX_CONNS);
 	/* A host program cannot get in either: its connection is closed at once. */
 	fd = host_connect(f->uds);
@@ -662,8 +573,8 @@ static void test_vsock_conn_limit(void)
 		CHECK_EQ(n, 0);
 	}
 	close(fd);
-	f->vdev->ops->reset(f->vdev);
-	CHECK_EQ(virtio_vsock_connections(f->vdev), 0);
+	f->fv.vdev->ops->reset(f->fv.vdev);
+	CHECK_EQ(virtio_vsock_connections(f->fv.vdev), 0);
 	close(lfd);
 	unlink(path);
 	fx_destroy(f);
@@ -678,30 +589,30 @@ static void test_vsock_snapshot(void)
 	uint64_t gpa, wrong = 7;
 	uint16_t d;
 
-	f->vdev->ops->save(f->vdev, &w);
+	f->fv.vdev->ops->save(f->fv.vdev, &w);
 	CHECK_EQ(w.len, 8);
 	CHECK_EQ(get64(w.buf), CID);
 	r = snap_reader_init((const uint8_t *)&wrong, sizeof(wrong));
-	CHECK_EQ(f->vdev->ops->load(f->vdev, &r), -EINVAL);
+	CHECK_EQ(f->fv.vdev->ops->load(f->fv.vdev, &r), -EINVAL);
 	r = snap_reader_init(w.buf, 4);
-	CHECK_EQ(f->vdev->ops->load(f->vdev, &r), -EINVAL);
+	CHECK_EQ(f->fv.vdev->ops->load(f->fv.vdev, &r), -EINVAL);
 	r = snap_reader_init(w.buf, w.len);
-	CHECK_EQ(f->vdev->ops->load(f->vdev, &r), 0);
-	CHECK_EQ(f->vdev->ops->activate(f->vdev), 0);
-	CHECK_EQ(virtio_vsock_transport_resets(f->vdev), 0);    /* no event buffer yet */
-	d = fx_desc(f, VIRTIO_VSOCK_EVENTQ, 4, F_WRITE, &gpa);
-	put32(f->ram + gpa, 0xffffffff);
-	fx_avail(f, VIRTIO_VSOCK_EVENTQ, d);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_VSOCK_EVENTQ);
-	CHECK_EQ(virtio_vsock_transport_resets(f->vdev), 1);
-	CHECK_EQ(get32(f->ram + gpa), 0);       /* VIRTIO_VSOCK_EVENT_TRANSPORT_RESET */
-	CHECK_EQ(used_idx(f, VIRTIO_VSOCK_EVENTQ), 1);
-	CHECK_EQ(get32(f->ram + USED_GPA(VIRTIO_VSOCK_EVENTQ) + 8), 4);
+	CHECK_EQ(f->fv.vdev->ops->load(f->fv.vdev, &r), 0);
+	CHECK_EQ(f->fv.vdev->ops->activate(f->fv.vdev), 0);
+	CHECK_EQ(virtio_vsock_transport_resets(f->fv.vdev), 0);    /* no event buffer yet */
+	d = fake_desc_new(&f->fv, VIRTIO_VSOCK_EVENTQ, 4, F_WRITE, &gpa);
+	put32(f->fv.ram + gpa, 0xffffffff);
+	fake_avail(&f->fv, VIRTIO_VSOCK_EVENTQ, d);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_VSOCK_EVENTQ);
+	CHECK_EQ(virtio_vsock_transport_resets(f->fv.vdev), 1);
+	CHECK_EQ(get32(f->fv.ram + gpa), 0);       /* VIRTIO_VSOCK_EVENT_TRANSPORT_RESET */
+	CHECK_EQ(fake_used_idx(&f->fv, VIRTIO_VSOCK_EVENTQ), 1);
+	CHECK_EQ(get32(f->fv.ram + fake_used_gpa(&f->fv, VIRTIO_VSOCK_EVENTQ) + 8), 4);
 	/* Once only. */
-	d = fx_desc(f, VIRTIO_VSOCK_EVENTQ, 4, F_WRITE, &gpa);
-	fx_avail(f, VIRTIO_VSOCK_EVENTQ, d);
-	f->vdev->ops->queue_notify(f->vdev, VIRTIO_VSOCK_EVENTQ);
-	CHECK_EQ(virtio_vsock_transport_resets(f->vdev), 1);
+	d = fake_desc_new(&f->fv, VIRTIO_VSOCK_EVENTQ, 4, F_WRITE, &gpa);
+	fake_avail(&f->fv, VIRTIO_VSOCK_EVENTQ, d);
+	f->fv.vdev->ops->queue_notify(f->fv.vdev, VIRTIO_VSOCK_EVENTQ);
+	CHECK_EQ(virtio_vsock_transport_resets(f->fv.vdev), 1);
 	snap_writer_free(&w);
 	fx_destroy(f);
 }
@@ -712,9 +623,9 @@ static void test_vsock_handover(void)
 	struct fixture *f = fx_create();
 
 	CHECK_EQ(access(f->uds, F_OK), 0);
-	CHECK_EQ(f->vdev->ops->handover(f->vdev), 0);
+	CHECK_EQ(f->fv.vdev->ops->handover(f->fv.vdev), 0);
 	CHECK(access(f->uds, F_OK) != 0);
-	CHECK_EQ(f->vdev->ops->reclaim(f->vdev), 0);
+	CHECK_EQ(f->fv.vdev->ops->reclaim(f->fv.vdev), 0);
 	CHECK_EQ(access(f->uds, F_OK), 0);
 	fx_destroy(f);
 }

@@ -503,18 +503,24 @@ static void virtio_balloon_reset(struct virtio_dev *vdev)
 	balloon_arm_timer(b);
 }
 
+/* The state between host byte order and the snapshot's little endian: the same swap both ways. */
+static void balloon_state_swap_le(struct virtio_balloon_state *st)
+{
+	st->num_pages = htole32(st->num_pages);
+	st->actual = htole32(st->actual);
+	st->stats_interval_s = htole32(st->stats_interval_s);
+	st->stats_valid = htole32(st->stats_valid);
+	st->stats_head = htole16(st->stats_head);
+	for (int i = 0; i < VIRTIO_BALLOON_NR_STATS; i++)
+		st->stats[i] = htole64(st->stats[i]);
+}
+
 static void virtio_balloon_save(struct virtio_dev *vdev, struct snap_writer *w)
 {
 	struct virtio_balloon *b = balloon_of(vdev);
 	struct virtio_balloon_state st = b->st;
 
-	st.num_pages = htole32(st.num_pages);
-	st.actual = htole32(st.actual);
-	st.stats_interval_s = htole32(st.stats_interval_s);
-	st.stats_valid = htole32(st.stats_valid);
-	st.stats_head = htole16(st.stats_head);
-	for (int i = 0; i < VIRTIO_BALLOON_NR_STATS; i++)
-		st.stats[i] = htole64(st.stats[i]);
+	balloon_state_swap_le(&st);
 	snap_put(w, &st, sizeof(st));
 }
 
@@ -525,13 +531,7 @@ static int virtio_balloon_load(struct virtio_dev *vdev, struct snap_reader *r)
 
 	if (snap_get_exact(r, &st, sizeof(st)))
 		return -EINVAL;
-	st.num_pages = le32toh(st.num_pages);
-	st.actual = le32toh(st.actual);
-	st.stats_interval_s = le32toh(st.stats_interval_s);
-	st.stats_valid = le32toh(st.stats_valid);
-	st.stats_head = le16toh(st.stats_head);
-	for (int i = 0; i < VIRTIO_BALLOON_NR_STATS; i++)
-		st.stats[i] = le64toh(st.stats[i]);
+	balloon_state_swap_le(&st);
 	if (st.num_pages > b->ram_pages || st.stats_held > 1 || st.stats_head >= VIRTIO_BALLOON_QUEUE_SIZE ||
 	    st.stats_valid >= 1u << VIRTIO_BALLOON_NR_STATS ||
 	    st.stats_interval_s > VIRTIO_BALLOON_STATS_INTERVAL_MAX ||

@@ -78,23 +78,17 @@ static bool virtio_vsock_usable(const struct virtio_vsock *vs, uint16_t q)
 	return vs->active && !vs->broken && vs->vdev.queues[q].state.ready;
 }
 
-static void virtio_vsock_hdr_to_pkt(const struct virtio_vsock_hdr *h, struct vsock_pkt *p)
+/*
+ * A header between the guest's little endian and host byte order (the
+ * vsock_uds's): the same swap both ways.
+ */
+static void virtio_vsock_hdr_swap_le(const struct virtio_vsock_hdr *in, struct virtio_vsock_hdr *out)
 {
-	*p = (struct vsock_pkt){
-		.src_cid = le64toh(h->src_cid), .dst_cid = le64toh(h->dst_cid),
-		.src_port = le32toh(h->src_port), .dst_port = le32toh(h->dst_port),
-		.len = le32toh(h->len), .type = le16toh(h->type), .op = le16toh(h->op),
-		.flags = le32toh(h->flags), .buf_alloc = le32toh(h->buf_alloc), .fwd_cnt = le32toh(h->fwd_cnt),
-	};
-}
-
-static void virtio_vsock_pkt_to_hdr(const struct vsock_pkt *p, struct virtio_vsock_hdr *h)
-{
-	*h = (struct virtio_vsock_hdr){
-		.src_cid = htole64(p->src_cid), .dst_cid = htole64(p->dst_cid),
-		.src_port = htole32(p->src_port), .dst_port = htole32(p->dst_port),
-		.len = htole32(p->len), .type = htole16(p->type), .op = htole16(p->op),
-		.flags = htole32(p->flags), .buf_alloc = htole32(p->buf_alloc), .fwd_cnt = htole32(p->fwd_cnt),
+	*out = (struct virtio_vsock_hdr){
+		.src_cid = htole64(in->src_cid), .dst_cid = htole64(in->dst_cid),
+		.src_port = htole32(in->src_port), .dst_port = htole32(in->dst_port),
+		.len = htole32(in->len), .type = htole16(in->type), .op = htole16(in->op),
+		.flags = htole32(in->flags), .buf_alloc = htole32(in->buf_alloc), .fwd_cnt = htole32(in->fwd_cnt),
 	};
 }
 
@@ -139,8 +133,7 @@ static void virtio_vsock_rx_run(struct virtio_vsock *vs)
 		return;
 	virtq_enable_notify(vq, false);
 	while (vsock_uds_rx_pending(vs->uds)) {
-		struct virtio_vsock_hdr hdr;
-		struct vsock_pkt pkt;
+		struct virtio_vsock_hdr hdr_le, pkt;
 		uint32_t cap;
 		int n;
 
@@ -170,8 +163,8 @@ static void virtio_vsock_rx_run(struct virtio_vsock *vs)
 			virtq_unpop(vq, 1);
 			break;
 		}
-		virtio_vsock_pkt_to_hdr(&pkt, &hdr);
-		virtq_chain_write(c, 0, &hdr, sizeof(hdr));
+		virtio_vsock_hdr_swap_le(&pkt, &hdr_le);
+		virtq_chain_write(c, 0, &hdr_le, sizeof(hdr_le));
 		virtq_push(vq, c->head, VIRTIO_VSOCK_HDR_LEN + pkt.len);
 		if (++unsignalled == VIRTIO_VSOCK_SIGNAL_EVERY) {
 			vs->vdev.transport->signal_used(&vs->vdev, VIRTIO_VSOCK_RXQ);
@@ -187,15 +180,14 @@ static void virtio_vsock_rx_run(struct virtio_vsock *vs)
 /* Checks one transmit chain and hands its packet over: 0 (taken or dropped), -EINVAL if malformed. */
 static int virtio_vsock_tx_one(struct virtio_vsock *vs, const struct virtq_chain *c)
 {
-	struct virtio_vsock_hdr hdr;
-	struct vsock_pkt pkt;
+	struct virtio_vsock_hdr hdr_le, pkt;
 	int n;
 
 	/* Transmit buffers are device-readable and start with the header (5.10.6.2). */
 	if (c->nr_in || c->out_len < VIRTIO_VSOCK_HDR_LEN)
 		return -EINVAL;
-	virtq_chain_read(c, 0, &hdr, sizeof(hdr));
-	virtio_vsock_hdr_to_pkt(&hdr, &pkt);
+	virtq_chain_read(c, 0, &hdr_le, sizeof(hdr_le));
+	virtio_vsock_hdr_swap_le(&hdr_le, &pkt);
 	if (pkt.src_cid != vs->guest_cid) {
 		log_guest("virtio-vsock: packet from CID %llu, not the guest's %u: dropped",
 			  (unsigned long long)pkt.src_cid, vs->guest_cid);

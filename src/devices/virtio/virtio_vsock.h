@@ -13,6 +13,7 @@
 
 #include "core/event_loop.h"
 #include "devices/virtio/virtio.h"
+#include "devices/virtio/virtio_vsock_hdr.h"
 #include "net/vsock_config.h"
 
 #define VIRTIO_VSOCK_QUEUE_SIZE 256
@@ -20,45 +21,8 @@
 #define VIRTIO_VSOCK_TXQ        1
 #define VIRTIO_VSOCK_EVENTQ     2
 
-/* The packet header (5.10.6), little endian, followed by len payload bytes. */
-struct virtio_vsock_hdr {
-	uint64_t src_cid;
-	uint64_t dst_cid;
-	uint32_t src_port;
-	uint32_t dst_port;
-	uint32_t len;
-	uint16_t type;
-	uint16_t op;
-	uint32_t flags;
-	uint32_t buf_alloc;
-	uint32_t fwd_cnt;
-} __attribute__((packed));
-
-#define VIRTIO_VSOCK_HDR_LEN    44
-
-#define VIRTIO_VSOCK_TYPE_STREAM        1
-#define VIRTIO_VSOCK_TYPE_SEQPACKET     2
-
-enum virtio_vsock_op {
-	VIRTIO_VSOCK_OP_INVALID = 0,
-	VIRTIO_VSOCK_OP_REQUEST = 1,
-	VIRTIO_VSOCK_OP_RESPONSE = 2,
-	VIRTIO_VSOCK_OP_RST = 3,
-	VIRTIO_VSOCK_OP_SHUTDOWN = 4,
-	VIRTIO_VSOCK_OP_RW = 5,
-	VIRTIO_VSOCK_OP_CREDIT_UPDATE = 6,
-	VIRTIO_VSOCK_OP_CREDIT_REQUEST = 7,
-};
-
-/* SHUTDOWN flags: the sender will receive / send no more. */
-#define VIRTIO_VSOCK_SHUTDOWN_RCV   1
-#define VIRTIO_VSOCK_SHUTDOWN_SEND  2
-
 /* The event queue's one event (5.10.6.7): the guest must drop every connection. */
 #define VIRTIO_VSOCK_EVENT_TRANSPORT_RESET  0
-
-/* Payload bytes per packet, at most, both ways (Linux's largest is 64 KiB). */
-#define VIRTIO_VSOCK_MAX_PAYLOAD    (64 * 1024)
 
 struct vsock_uds;
 
