@@ -29,7 +29,7 @@ static const struct command commands[] = {
 	{ "ls", cmd_ls, "list the manager's VMs" },
 	{ "rm", cmd_rm, "remove a stopped VM's definition" },
 	{ "balloon", cmd_balloon, "set a VM's balloon target in MiB (vessel balloon --help)" },
-	{ "console", cmd_console, "attach to a VM's console socket (vessel console --help)" },
+	{ "console", cmd_console, "attach to a VM's console, or serve it to browsers (--web)" },
 	{ "migrate", cmd_migrate, "move a running VM to another vessel (vessel migrate --help)" },
 	{ "snapshot", cmd_snapshot, "pause a VM and write its snapshot (vessel snapshot --help)" },
 	{ "restore", cmd_restore, "resume a snapshot: vessel restore DIR (= vessel run --restore DIR)" },

@@ -17,9 +17,10 @@ static const char usage_text[] =
 "Define a VM in the manager (vessel daemon). RUN OPTIONS are those of\n"
 "'vessel run' (see vessel run --help), checked now with 'vessel run --dry-run';\n"
 "the manager sets --api-sock, --console-sock and --status-file itself.\n"
-"Relative paths (--kernel, --initrd, --config-file, --disk path=, --restore)\n"
-"are made absolute. Start it with 'vessel start NAME'. A VM defined with\n"
-"--restore DIR resumes that snapshot (vessel snapshot) each time it starts.\n"
+"Relative paths (--kernel, --initrd, --config-file, --disk path=, --vsock uds=,\n"
+"--firmware, --restore) are made absolute. Start it with 'vessel start NAME'.\n"
+"A VM defined with --restore DIR resumes that snapshot (vessel snapshot) each\n"
+"time it starts.\n"
 "\n"
 "      --restart POLICY  when the manager restarts the VM after it ended on its\n"
 "                        own: no (default), on-failure (non-zero exit status) or\n"
@@ -48,19 +49,20 @@ static char *cli_abs_path(const char *path)
 	return out;
 }
 
-/* --disk's value with its path= made absolute (malloc'd). */
-static char *cli_abs_disk(const char *value)
+/* A key=value,... option's value with its KEY= path made absolute (malloc'd): --disk path=, --vsock uds=. */
+static char *cli_abs_key(const char *value, const char *key)
 {
-	const char *p = strstr(value, "path=");
+	size_t keylen = strlen(key);
+	const char *p = strstr(value, key);
 	char *path, *abs, *out;
 	size_t len;
 
-	/* path= is the first key, or one after a comma. */
+	/* KEY= is the first key, or one after a comma. */
 	while (p && p != value && p[-1] != ',')
-		p = strstr(p + 1, "path=");
+		p = strstr(p + 1, key);
 	if (!p)
 		return strdup(value);
-	p += 5;
+	p += keylen;
 	len = strcspn(p, ",");
 	path = strndup(p, len);
 	abs = path ? cli_abs_path(path) : NULL;
@@ -74,12 +76,14 @@ static char *cli_abs_disk(const char *value)
 struct cli_path_option {
 	const char *long_name;      /* without "--" */
 	char short_name;            /* 0: none */
-	bool disk;                  /* a --disk value: only its path= */
+	const char *key;            /* "path=": only that key of a key=value,... value is a path; NULL: all of it */
+	const char *keyword;        /* a value that is not a path (--firmware seabios); NULL: none */
 };
 
 static const struct cli_path_option path_options[] = {
-	{ "kernel", 'k', false }, { "initrd", 'i', false }, { "config-file", 0, false }, { "disk", 0, true },
-	{ "restore", 0, false },
+	{ "kernel", 'k', NULL, NULL }, { "initrd", 'i', NULL, NULL }, { "config-file", 0, NULL, NULL },
+	{ "disk", 0, "path=", NULL }, { "vsock", 0, "uds=", NULL }, { "restore", 0, NULL, NULL },
+	{ "firmware", 0, NULL, "seabios" },
 };
 
 /* If arg names a path option, the option with its value given as-is; NULL otherwise. */
@@ -109,7 +113,9 @@ static const struct cli_path_option *cli_path_option(const char *arg, const char
 
 static char *cli_abs_value(const struct cli_path_option *o, const char *value)
 {
-	return o->disk ? cli_abs_disk(value) : cli_abs_path(value);
+	if (o->keyword && !strcmp(value, o->keyword))
+		return strdup(value);
+	return o->key ? cli_abs_key(value, o->key) : cli_abs_path(value);
 }
 
 /* The run options as a JSON array, paths made absolute. */

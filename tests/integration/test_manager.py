@@ -141,6 +141,28 @@ try:
     h.check(st == 1 and "no VM named 'two'" in err, f"start an unknown VM: status 1 ({err.strip()})")
     st, out, err = d.vessel("start", "a/b")
     h.check(st == 2, f"a name with '/': status 2 ({err.strip()})")
+
+    # Relative paths in a definition are made absolute (the daemon runs in /): --firmware FILE but not the
+    # keyword seabios, --disk path=, --vsock uds=.
+    os.chdir(d.tmp)
+    with open("d.img", "wb") as f:
+        f.truncate(1 << 20)
+    fw = "/usr/share/seabios/bios-microvm.bin"
+    if os.path.exists(fw):
+        with open(fw, "rb") as src, open("fw.bin", "wb") as dst:
+            dst.write(src.read())
+        st, out, err = d.vessel("create", "paths", "--firmware", "fw.bin", "--disk", "path=d.img,readonly=on",
+                                "--vsock", "cid=3,uds=v.sock")
+        args = (d.vm("paths") or {}).get("args", [])
+        h.check(st == 0 and os.path.join(d.tmp, "fw.bin") in args and
+                "path=" + os.path.join(d.tmp, "d.img") + ",readonly=on" in args and
+                "cid=3,uds=" + os.path.join(d.tmp, "v.sock") in args,
+                f"relative --firmware, --disk path= and --vsock uds= are stored absolute ({st}, {args}, {err.strip()})")
+        st, out, err = d.vessel("create", "kw", "--firmware", "seabios", "--disk", "path=d.img")
+        args = (d.vm("kw") or {}).get("args", [])
+        h.check(st == 0 and args[:2] == ["--firmware", "seabios"], f"--firmware seabios stays a keyword ({args})")
+    else:
+        print("SKIP: relative --firmware paths: no " + fw + " (apt-get install seabios)", flush=True)
     h.check(d.alive(), "the daemon is still up")
 finally:
     m.end(d)
