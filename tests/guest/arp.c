@@ -3,19 +3,7 @@
 #include "lib.h"
 #include "net.h"
 
-#define ARP_REQUEST	1
-#define ARP_REPLY	2
 #define ARP_RETRY_MS	300
-
-struct arp_pkt {
-	uint16_t htype, ptype;
-	uint8_t hlen, plen;
-	uint16_t op;
-	uint8_t sha[ETH_ALEN];
-	uint32_t spa;
-	uint8_t tha[ETH_ALEN];
-	uint32_t tpa;
-} __attribute__((packed));
 
 bool arp_lookup(const struct netif *nif, uint32_t ip, uint8_t *mac)
 {

@@ -3,15 +3,7 @@
 #include "lib.h"
 #include "net.h"
 
-#define ICMP_ECHO_REPLY		0
-#define ICMP_ECHO_REQUEST	8
 #define ICMP_HLEN		8
-
-struct icmp_echo {
-	uint8_t type, code;
-	uint16_t csum;
-	uint16_t id, seq;
-} __attribute__((packed));
 
 void icmp_input(struct netif *nif, uint32_t src, const uint8_t *pkt, uint32_t len)
 {

@@ -49,6 +49,29 @@ struct eth_hdr {
 	uint16_t type;
 } __attribute__((packed));
 
+#define ARP_REQUEST	1
+#define ARP_REPLY	2
+
+/* ARP for IPv4 over Ethernet. */
+struct arp_pkt {
+	uint16_t htype, ptype;
+	uint8_t hlen, plen;
+	uint16_t op;
+	uint8_t sha[ETH_ALEN];
+	uint32_t spa;
+	uint8_t tha[ETH_ALEN];
+	uint32_t tpa;
+} __attribute__((packed));
+
+#define ICMP_ECHO_REPLY		0
+#define ICMP_ECHO_REQUEST	8
+
+struct icmp_echo {
+	uint8_t type, code;
+	uint16_t csum;
+	uint16_t id, seq;
+} __attribute__((packed));
+
 struct ip_hdr {
 	uint8_t ver_ihl;
 	uint8_t tos;

@@ -47,27 +47,6 @@
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET	0
 #define VIRTQ_AVAIL_F_NO_INTERRUPT	1
 
-#define ARP_REQUEST	1
-#define ARP_REPLY	2
-#define ICMP_ECHO_REPLY		0
-#define ICMP_ECHO_REQUEST	8
-
-struct nmq_arp {
-	uint16_t htype, ptype;
-	uint8_t hlen, plen;
-	uint16_t op;
-	uint8_t sha[ETH_ALEN];
-	uint32_t spa;
-	uint8_t tha[ETH_ALEN];
-	uint32_t tpa;
-} __attribute__((packed));
-
-struct nmq_icmp {
-	uint8_t type, code;
-	uint16_t csum;
-	uint16_t id, seq;
-} __attribute__((packed));
-
 /* A control request: class, command, the pair count (device-readable), the ack (writable). */
 struct nmq_ctrl_req {
 	uint8_t class, cmd;
@@ -173,11 +152,11 @@ static void nmq_eth(uint8_t *frame, const uint8_t *dst, const uint8_t *src, uint
 static int nmq_send_arp(struct nmq *m, uint16_t pair, uint16_t op, const uint8_t *dst, uint32_t tpa)
 {
 	static const uint8_t zero[ETH_ALEN];
-	uint8_t frame[ETH_HLEN + sizeof(struct nmq_arp)];
-	struct nmq_arp *a = (void *)(frame + ETH_HLEN);
+	uint8_t frame[ETH_HLEN + sizeof(struct arp_pkt)];
+	struct arp_pkt *a = (void *)(frame + ETH_HLEN);
 
 	nmq_eth(frame, op == ARP_REQUEST ? eth_broadcast : dst, m->mac, ETH_P_ARP);
-	*a = (struct nmq_arp){
+	*a = (struct arp_pkt){
 		.htype = htons(1), .ptype = htons(ETH_P_IP), .hlen = ETH_ALEN, .plen = 4,
 		.op = htons(op), .spa = htonl(m->ip), .tpa = htonl(tpa),
 	};
@@ -188,9 +167,9 @@ static int nmq_send_arp(struct nmq *m, uint16_t pair, uint16_t op, const uint8_t
 
 static int nmq_send_ping(struct nmq *m, uint16_t pair, uint16_t id, uint16_t seq)
 {
-	uint8_t frame[ETH_HLEN + IP_HLEN + sizeof(struct nmq_icmp) + NMQ_PING_DATA];
+	uint8_t frame[ETH_HLEN + IP_HLEN + sizeof(struct icmp_echo) + NMQ_PING_DATA];
 	struct ip_hdr *ip = (void *)(frame + ETH_HLEN);
-	struct nmq_icmp *e = (void *)(frame + ETH_HLEN + IP_HLEN);
+	struct icmp_echo *e = (void *)(frame + ETH_HLEN + IP_HLEN);
 	uint8_t *data = (uint8_t *)(e + 1);
 
 	nmq_eth(frame, m->host_mac, m->mac, ETH_P_IP);
@@ -199,7 +178,7 @@ static int nmq_send_ping(struct nmq *m, uint16_t pair, uint16_t id, uint16_t seq
 		.ttl = 64, .proto = IP_PROTO_ICMP, .src = htonl(m->ip), .dst = htonl(m->host_ip),
 	};
 	ip->csum = inet_fold(inet_sum(ip, IP_HLEN, 0));
-	*e = (struct nmq_icmp){ .type = ICMP_ECHO_REQUEST, .id = htons(id), .seq = htons(seq) };
+	*e = (struct icmp_echo){ .type = ICMP_ECHO_REQUEST, .id = htons(id), .seq = htons(seq) };
 	for (uint32_t i = 0; i < NMQ_PING_DATA; i++)
 		data[i] = (uint8_t)(pair + i);
 	e->csum = inet_fold(inet_sum(e, sizeof(*e) + NMQ_PING_DATA, 0));
@@ -211,14 +190,14 @@ static void nmq_input(struct nmq *m, uint16_t on, const uint8_t *frame, uint32_t
 {
 	const struct eth_hdr *eth = (const void *)frame;
 	const struct ip_hdr *ip = (const void *)(frame + ETH_HLEN);
-	const struct nmq_icmp *e;
+	const struct icmp_echo *e;
 	uint32_t hlen;
 	uint16_t id, seq;
 
 	if (len < ETH_HLEN)
 		return;
-	if (ntohs(eth->type) == ETH_P_ARP && len >= ETH_HLEN + sizeof(struct nmq_arp)) {
-		const struct nmq_arp *a = (const void *)(frame + ETH_HLEN);
+	if (ntohs(eth->type) == ETH_P_ARP && len >= ETH_HLEN + sizeof(struct arp_pkt)) {
+		const struct arp_pkt *a = (const void *)(frame + ETH_HLEN);
 
 		if (ntohl(a->spa) == m->host_ip && ntohs(a->op) == ARP_REPLY) {
 			memcpy(m->host_mac, a->sha, ETH_ALEN);
