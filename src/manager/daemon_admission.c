@@ -25,10 +25,13 @@ struct mgr_usage mgr_committed(const struct mgr_vm *vms, const struct mgr_vm *sk
 	struct mgr_usage u = { 0 };
 
 	for (const struct mgr_vm *vm = vms; vm; vm = vm->next) {
+		struct mgr_usage c;
+
 		if (vm == skip || !mgr_vm_holds(vm))
 			continue;
-		u.mem_mib += mgr_vm_charge(vm).mem_mib;
-		u.vcpus += mgr_vm_charge(vm).vcpus;
+		c = mgr_vm_charge(vm);
+		u.mem_mib += c.mem_mib;
+		u.vcpus += c.vcpus;
 	}
 	return u;
 }
